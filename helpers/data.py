@@ -1,0 +1,129 @@
+"""Offline data sets for the notebooks: nothing is ever downloaded.
+
+- :func:`load_digits`: scikit-learn's bundled 8x8 handwritten digits.
+- :func:`load_photo`: matplotlib's sample photograph (``grace_hopper.jpg``).
+- :func:`make_shapes`: a seeded synthetic set of small shape images with
+  known classes (square, disk, triangle, cross).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["load_digits", "load_photo", "make_shapes", "SHAPE_CLASSES"]
+
+SHAPE_CLASSES = ("square", "disk", "triangle", "cross")
+
+
+def load_digits(n: int | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The 1,797 handwritten digits that ship with scikit-learn, scaled to [0, 1].
+
+    Parameters
+    ----------
+    n : int, optional
+        Return a seeded random subset of ``n`` images instead of all of them.
+    seed : int
+        Seed of that subset.
+
+    Returns
+    -------
+    images : ndarray of shape (n, 8, 8), float64 in [0, 1]
+    labels : ndarray of shape (n,), int64 in 0..9
+    """
+    from sklearn.datasets import load_digits as _load  # bundled with the package
+
+    bunch = _load()
+    images = bunch.images.astype(np.float64) / 16.0
+    labels = bunch.target.astype(np.int64)
+    if n is not None:
+        if not 0 < n <= len(images):
+            raise ValueError(f"n must be in 1..{len(images)}, got {n}")
+        keep = np.random.default_rng(seed).choice(len(images), size=n, replace=False)
+        images, labels = images[keep], labels[keep]
+    return images, labels
+
+
+def load_photo(size: int = 128, gray: bool = True) -> np.ndarray:
+    """Matplotlib's sample photograph of Grace Hopper, square and scaled to [0, 1].
+
+    Parameters
+    ----------
+    size : int
+        Side of the returned square image, a divisor of 512 (e.g. 64, 128, 256, 512).
+    gray : bool
+        Average the colour channels to one (luminance weights 0.299, 0.587, 0.114).
+
+    Returns
+    -------
+    ndarray of shape (size, size) if gray else (3, size, size), float64 in [0, 1]
+        Channels first, as the course's layers expect.
+    """
+    if size <= 0 or 512 % size:
+        raise ValueError(f"size must divide 512 (e.g. 64, 128, 256), got {size}")
+    import matplotlib.cbook as cbook
+    import matplotlib.pyplot as plt
+
+    path = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    rgb = plt.imread(path).astype(np.float64) / 255.0  # (600, 512, 3)
+    top = (rgb.shape[0] - 512) // 2
+    rgb = rgb[top:top + 512]  # (512, 512, 3): a centred square crop
+    factor = 512 // size
+    # Block-average factor x factor pixels: a clean downsampling without aliasing.
+    rgb = rgb.reshape(size, factor, size, factor, 3).mean(axis=(1, 3))  # (size, size, 3)
+    if gray:
+        return rgb @ np.array([0.299, 0.587, 0.114])
+    return np.ascontiguousarray(rgb.transpose(2, 0, 1))  # (3, size, size)
+
+
+def _draw_shape(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    half = rng.uniform(0.22, 0.34) * size  # half-extent of the shape
+    cy, cx = rng.uniform(half + 0.5, size - half - 0.5, size=2)
+    dy, dx = yy - cy, xx - cx
+    if kind == "square":
+        mask = (np.abs(dy) <= half) & (np.abs(dx) <= half)
+    elif kind == "disk":
+        mask = dy ** 2 + dx ** 2 <= half ** 2
+    elif kind == "triangle":
+        # apex at the top, base at the bottom: width grows linearly with depth
+        depth = (dy + half) / (2 * half)
+        mask = (depth >= 0) & (depth <= 1) & (np.abs(dx) <= depth * half)
+    else:  # cross
+        arm = max(1.0, half / 3)
+        mask = ((np.abs(dy) <= arm) & (np.abs(dx) <= half)) | (
+            (np.abs(dx) <= arm) & (np.abs(dy) <= half))
+    return mask.astype(np.float64)
+
+
+def make_shapes(n: int = 400, size: int = 16, noise: float = 0.1,
+                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded set of ``size x size`` images of four shape classes on a noisy background.
+
+    Parameters
+    ----------
+    n : int
+        Number of images; classes are balanced (``n`` need not be a multiple of 4).
+    size : int
+        Side of each image in pixels, at least 8.
+    noise : float
+        Standard deviation of the Gaussian pixel noise added to each image.
+    seed : int
+        Everything random (position, scale, noise, order) follows from it.
+
+    Returns
+    -------
+    images : ndarray of shape (n, size, size), float64
+    labels : ndarray of shape (n,), int64, indices into :data:`SHAPE_CLASSES`
+    """
+    if n <= 0:
+        raise ValueError(f"n must be positive, got {n}")
+    if size < 8:
+        raise ValueError(f"size must be at least 8 pixels, got {size}")
+    if noise < 0:
+        raise ValueError(f"noise must be non-negative, got {noise}")
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % len(SHAPE_CLASSES)
+    rng.shuffle(labels)
+    images = np.stack([_draw_shape(SHAPE_CLASSES[c], size, rng) for c in labels])
+    images += noise * rng.standard_normal(images.shape)
+    return images, labels.astype(np.int64)

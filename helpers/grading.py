@@ -1,0 +1,259 @@
+"""Assertions for notebook test cells.
+
+Every test cell of the course compares a student's answer through this module.
+Each check first converts the answer to plain Python numbers or a fresh float64
+array, so an object that overrides ``==`` or ``__bool__`` cannot pass for a
+right answer, and then fails with a message written for the student: what was
+expected, what came, and, where the test knows it, the likely mistake.
+
+Failures raise :class:`GradingError`, a subclass of ``AssertionError``, so a
+failing test cell shows one readable line in the notebook and nbgrader scores
+it as failed.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+__all__ = [
+    "GradingError",
+    "to_float_array",
+    "to_int",
+    "assert_shape",
+    "assert_close",
+    "assert_equal",
+    "assert_raises",
+    "assert_unchanged",
+    "assert_choice",
+]
+
+# Private references taken at import time: a notebook that later rebinds
+# ``np.allclose`` and friends does not change how this module compares.
+_asarray = np.asarray
+_array = np.array
+_isfinite = np.isfinite
+_abs = np.abs
+_float64 = np.float64
+
+
+class GradingError(AssertionError):
+    """A test-cell failure with a message meant for the student."""
+
+
+def _fail(message: str) -> None:
+    # ``from None``: the student sees our sentence, not a chain of internals.
+    raise GradingError(message) from None
+
+
+def _fmt(array: np.ndarray, max_items: int = 24) -> str:
+    """A compact, readable rendering of a small array (or its summary)."""
+    if array.ndim == 0:
+        return f"{float(array):.6g}"
+    if array.size <= max_items:
+        text = np.array2string(array, precision=4, suppress_small=True, separator=", ")
+        return re.sub(r"\s+", " ", text)
+    return f"an array of shape {array.shape} (min {array.min():.4g}, max {array.max():.4g})"
+
+
+def to_float_array(value, name: str = "your answer") -> np.ndarray:
+    """Convert a student's value to a new float64 ndarray, or fail clearly.
+
+    Parameters
+    ----------
+    value : array_like
+        Whatever the student's code returned.
+    name : str
+        How to call the value in a message, e.g. ``"conv2d_naive(x, w, b)"``.
+
+    Returns
+    -------
+    ndarray of float64
+        A fresh base-class array: subclasses and their overridden operators
+        are dropped.
+    """
+    if value is None:
+        _fail(f"{name} returned None: did you forget a `return` statement?")
+    if isinstance(value, (str, bytes)):
+        _fail(f"{name} should be numbers, got the text {value!r}.")
+    try:
+        array = _array(value, dtype=_float64, copy=True, subok=False)
+    except (TypeError, ValueError) as error:
+        kind = type(value).__name__
+        _fail(f"{name} should be an array of numbers, got a {kind} that cannot be "
+              f"converted to floats ({error}).")
+    if array.dtype != _float64 or type(array) is not np.ndarray:  # pragma: no cover
+        _fail(f"{name} could not be converted to a plain float array.")
+    return array
+
+
+def to_int(value, name: str = "your answer") -> int:
+    """Convert a student's value to a plain ``int``; floats and bools are refused.
+
+    A float is refused even when it is whole (``54.0``): sizes are used as
+    array shapes later, where a float is an error. Use ``//`` or ``int()``.
+    """
+    if isinstance(value, bool) or isinstance(value, np.bool_):
+        _fail(f"{name} should be an int, got the boolean {value}.")
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        whole = float(value).is_integer()
+        tip = " Use // (floor division) or int(...) so the result is an int." if whole else ""
+        _fail(f"{name} should be an int, got the {type(value).__name__} {value!r}.{tip}")
+    if value is None:
+        _fail(f"{name} returned None: did you forget a `return` statement?")
+    _fail(f"{name} should be an int, got a {type(value).__name__}.")
+
+
+def assert_shape(value, shape: tuple[int, ...], name: str = "your answer",
+                 hint: str | None = None) -> np.ndarray:
+    """Check that ``value`` has ``shape``; return it as a float64 array."""
+    array = to_float_array(value, name)
+    expected = tuple(int(n) for n in shape)
+    if array.shape != expected:
+        message = f"{name} has shape {array.shape}, expected {expected}."
+        if hint:
+            message += f" {hint}"
+        _fail(message)
+    return array
+
+
+def _matches(array: np.ndarray, other, rtol: float, atol: float) -> bool:
+    other = _asarray(other, dtype=_float64)
+    if other.shape != array.shape:
+        return False
+    return bool(np.all(_abs(array - other) <= atol + rtol * _abs(other)))
+
+
+def _mistake(array, mistakes: Mapping[str, object] | None, rtol: float, atol: float) -> str:
+    for label, wrong in (mistakes or {}).items():
+        if _matches(array, wrong, rtol, atol):
+            return f" Your result matches a known mistake: {label}."
+    return ""
+
+
+def assert_close(value, expected, name: str = "your answer", *, rtol: float = 1e-6,
+                 atol: float = 1e-8, mistakes: Mapping[str, object] | None = None,
+                 hint: str | None = None) -> np.ndarray:
+    """Check that ``value`` equals ``expected`` up to floating-point tolerance.
+
+    Parameters
+    ----------
+    value : array_like
+        The student's answer; converted with :func:`to_float_array` first.
+    expected : array_like
+        The right answer.
+    name : str
+        How to call the value in a message.
+    rtol, atol : float
+        Passes when ``|value - expected| <= atol + rtol * |expected|`` everywhere.
+    mistakes : mapping of str to array_like, optional
+        Known wrong answers: when the student's value matches one, the message
+        names that mistake.
+    hint : str, optional
+        A sentence added to any failure message.
+
+    Returns
+    -------
+    ndarray of float64
+        The student's value as a plain array.
+    """
+    array = to_float_array(value, name)
+    target = _asarray(expected, dtype=_float64)
+    tip = f" {hint}" if hint else ""
+    if array.shape != target.shape:
+        _fail(f"{name} has shape {array.shape}, expected {target.shape}."
+              f"{_mistake(array, mistakes, rtol, atol)}{tip}")
+    if not bool(np.all(_isfinite(array))):
+        _fail(f"{name} contains NaN or infinity: {_fmt(array)}.{tip}")
+    error = _abs(array - target)
+    bound = atol + rtol * _abs(target)
+    if bool(np.all(error <= bound)):
+        return array
+    worst = np.unravel_index(int(np.argmax(error - bound)), error.shape) if error.ndim else ()
+    where = f" at index {tuple(int(i) for i in worst)}" if error.ndim else ""
+    _fail(f"{name} is wrong: expected {_fmt(target)}, got {_fmt(array)} "
+          f"(largest difference {float(error.max()):.3g}{where})."
+          f"{_mistake(array, mistakes, rtol, atol)}{tip}")
+
+
+def assert_equal(value, expected: int, name: str = "your answer", *,
+                 mistakes: Mapping[str, int] | None = None, hint: str | None = None) -> int:
+    """Check that an integer answer equals ``expected`` exactly.
+
+    ``mistakes`` maps a description to the value that mistake produces.
+    """
+    got = to_int(value, name)
+    want = int(expected)
+    if got != want:
+        known = ""
+        for label, wrong in (mistakes or {}).items():
+            if int(wrong) == got:
+                known = f" Your result matches a known mistake: {label}."
+                break
+        tip = f" {hint}" if hint else ""
+        _fail(f"{name} is wrong: expected {want}, got {got}.{known}{tip}")
+    return got
+
+
+def assert_raises(exception: type[BaseException], function: Callable, *args,
+                  name: str | None = None, match: str | None = None,
+                  hint: str | None = None, **kwargs) -> BaseException:
+    """Check that ``function(*args, **kwargs)`` raises ``exception``.
+
+    ``match`` is a regular expression the error message must contain (searched
+    case-insensitively), so a test can ask that the message names the problem.
+    """
+    call = name or f"{getattr(function, '__name__', 'the function')}(...)"
+    tip = f" {hint}" if hint else ""
+    try:
+        result = function(*args, **kwargs)
+    except NotImplementedError:
+        if exception is not NotImplementedError:
+            _fail(f"{call} is not implemented yet.")
+        raise
+    except exception as error:
+        if match is not None and not re.search(match, str(error), flags=re.IGNORECASE):
+            _fail(f"{call} raised {exception.__name__} as it should, but its message "
+                  f"{str(error)!r} does not say what is wrong (expected it to mention "
+                  f"{match!r}).{tip}")
+        return error
+    except Exception as error:  # noqa: BLE001 (reported to the student, not swallowed)
+        _fail(f"{call} raised {type(error).__name__}({error}), expected "
+              f"{exception.__name__}.{tip}")
+    _fail(f"{call} should raise {exception.__name__}, but it returned "
+          f"{_short_repr(result)}.{tip}")
+
+
+def _short_repr(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def assert_unchanged(before, after, name: str = "the input") -> None:
+    """Check that a function left its input array as it found it."""
+    old = to_float_array(before, name)
+    new = to_float_array(after, name)
+    if old.shape != new.shape or not bool(np.all((old == new) | (np.isnan(old) & np.isnan(new)))):
+        _fail(f"your function modified {name} in place; work on a copy instead "
+              "(for example np.pad returns a new array).")
+
+
+def assert_choice(value, options: str, name: str = "your answer") -> str:
+    """Check the form of a multiple-choice answer: one letter among ``options``.
+
+    Returns the letter in lower case. Whether it is the right letter is for a
+    hidden test to say.
+    """
+    if not isinstance(value, str):
+        _fail(f"{name} should be one letter in quotes, such as 'a'; got {_short_repr(value)}.")
+    letter = str(value).strip().lower()
+    allowed = [o.lower() for o in options]
+    if letter not in allowed:
+        _fail(f"{name} should be one of {', '.join(repr(o) for o in allowed)}; got {value!r}.")
+    return letter
+

@@ -1,0 +1,52 @@
+"""helpers.data: shapes, ranges, seeding and argument checks of the offline data sets."""
+
+import numpy as np
+import pytest
+
+from helpers import data
+
+
+def test_load_digits_is_scaled_and_labelled():
+    images, labels = data.load_digits()
+    assert images.shape == (1797, 8, 8) and labels.shape == (1797,)
+    assert images.min() == 0.0 and images.max() == 1.0
+    assert set(np.unique(labels)) == set(range(10))
+
+
+def test_load_digits_subset_is_seeded():
+    a, la = data.load_digits(50, seed=3)
+    b, lb = data.load_digits(50, seed=3)
+    assert a.shape == (50, 8, 8) and np.array_equal(a, b) and np.array_equal(la, lb)
+    with pytest.raises(ValueError, match="n must be"):
+        data.load_digits(0)
+
+
+def test_load_photo_gray_and_colour_shapes_and_range():
+    gray = data.load_photo(64)
+    colour = data.load_photo(64, gray=False)
+    assert gray.shape == (64, 64) and colour.shape == (3, 64, 64)
+    assert 0.0 <= gray.min() and gray.max() <= 1.0
+    # a photograph, not a constant: it has real contrast
+    assert gray.std() > 0.1
+    with pytest.raises(ValueError, match="divide 512"):
+        data.load_photo(100)
+
+
+def test_make_shapes_is_balanced_seeded_and_separable_by_class_mean():
+    images, labels = data.make_shapes(200, size=16, noise=0.0, seed=0)
+    assert images.shape == (200, 16, 16) and labels.dtype == np.int64
+    assert np.bincount(labels).tolist() == [50, 50, 50, 50]
+    again, _ = data.make_shapes(200, size=16, noise=0.0, seed=0)
+    assert np.array_equal(images, again)
+    other, _ = data.make_shapes(200, size=16, noise=0.0, seed=1)
+    assert not np.array_equal(images, other)
+    # squares fill more of their box than crosses do: the classes really differ
+    ink = images.reshape(200, -1).sum(axis=1)
+    assert ink[labels == 0].mean() > ink[labels == 3].mean()
+
+
+@pytest.mark.parametrize("kwargs, word", [({"n": 0}, "n must"), ({"size": 4}, "size"),
+                                          ({"noise": -1.0}, "noise")])
+def test_make_shapes_rejects_bad_arguments(kwargs, word):
+    with pytest.raises(ValueError, match=word):
+        data.make_shapes(**kwargs)
