@@ -1,0 +1,79 @@
+"""The graded tests reject every wrong answer in the zoo and accept every right one.
+
+Each case swaps one exercise's answer in a namespace built from the solution
+notebook and runs that exercise's test cells (visible and hidden) in-process.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from . import cells, zoo_01
+
+ZOOS = {"01_convolution_arithmetic": zoo_01}
+
+
+def _notebook(topic: str):
+    return cells.read(next((cells.SOLUTIONS / topic).glob("*.ipynb")))
+
+
+_NOTEBOOKS: dict = {}
+_NAMESPACES: dict = {}
+
+
+def _setup(topic: str):
+    if topic not in _NOTEBOOKS:
+        _NOTEBOOKS[topic] = _notebook(topic)
+        _NAMESPACES[topic] = cells.base_namespace(_NOTEBOOKS[topic])
+    return _NOTEBOOKS[topic], _NAMESPACES[topic]
+
+
+def _cases(kind: str):
+    for topic, zoo in ZOOS.items():
+        for exercise, variants in getattr(zoo, kind).items():
+            for label in variants:
+                yield pytest.param(topic, exercise, label, id=f"{topic[:2]}-{exercise}-{label}")
+
+
+def _run_tests_of(topic, exercise, answer):
+    nb, namespace = _setup(topic)
+    tests = cells.tests_of(nb, exercise)
+    assert tests, f"{exercise} has no graded test cells"
+    scope = dict(namespace)
+    scope[exercise] = answer
+    return {gid: cells.run_cell(src, scope, gid) for gid, src in tests.items()}
+
+
+@pytest.mark.parametrize("topic, exercise, label", _cases("WRONG"))
+def test_graded_tests_reject_wrong_answer(topic, exercise, label):
+    answer = getattr(ZOOS[topic], "WRONG")[exercise][label]
+    results = _run_tests_of(topic, exercise, answer)
+    assert any(error is not None for error in results.values()), (
+        f"every test of {exercise} passes the wrong answer {label!r}")
+
+
+@pytest.mark.parametrize("topic, exercise, label", _cases("RIGHT"))
+def test_graded_tests_accept_right_answer(topic, exercise, label):
+    answer = getattr(ZOOS[topic], "RIGHT")[exercise][label]
+    results = _run_tests_of(topic, exercise, answer)
+    failed = {gid: f"{type(e).__name__}: {e}" for gid, e in results.items() if e is not None}
+    assert not failed, f"a right answer ({label}) fails: {failed}"
+
+
+@pytest.mark.parametrize("topic", sorted(ZOOS))
+def test_zoo_covers_every_graded_exercise(topic):
+    nb, _ = _setup(topic)
+    zoo = ZOOS[topic]
+    for exercise in cells.solution_ids(nb):
+        assert len(zoo.WRONG.get(exercise, {})) >= 3, f"{exercise} needs at least 3 wrong answers"
+        assert zoo.RIGHT.get(exercise), f"{exercise} needs at least one right alternative"
+
+
+def test_wrong_answers_with_a_known_mistake_get_a_message_naming_it():
+    # The visible tests name the mistake, so the student learns what to fix.
+    results = _run_tests_of("01_convolution_arithmetic", "conv2d_naive",
+                            zoo_01.WRONG_CONV2D["kernel flipped (true convolution)"])
+    assert "kernel flipped" in str(results["test_conv2d_naive"])
+    results = _run_tests_of("01_convolution_arithmetic", "conv_output_size",
+                            zoo_01.WRONG_CONV_OUTPUT_SIZE["ceil instead of floor"])
+    assert "ceil" in str(results["test_conv_output_size"])
