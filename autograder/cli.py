@@ -1,0 +1,107 @@
+"""The instructor's command line: ``python -m autograder <command>``.
+
+Commands: ``release``, ``grade``, ``check``, ``demo`` (``feedback``, ``report``,
+``--workers`` and ``--memory-mb`` come in a later version). Every error of
+ours becomes one line ``autograder: <sentence>`` on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .check import check_notebook
+from .course import default_course_root
+from .demo import format_table, run_demo
+from .errors import AutograderError
+from .grade import DEFAULT_TIMEOUT, grade_class
+from .release import release_course
+
+__all__ = ["build_parser", "main"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        message = f"expected a whole number of seconds, got {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m autograder``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Release, grade and check the course's notebooks with nbgrader.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--course", type=Path, default=None, metavar="DIR",
+                        help="course root holding solutions/ and notebooks/ "
+                             "(default: the repository root)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    release = commands.add_parser("release", parents=[common],
+                                  help="generate notebooks/ from solutions/")
+    release.add_argument("assignments", nargs="*", metavar="NN_topic",
+                         help="assignments to release (default: all)")
+
+    grade = commands.add_parser("grade", parents=[common], help="autograde a class")
+    grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
+                       help="folder SUBMISSIONS/<student_id>/<NN_topic>/<notebook>.ipynb")
+    grade.add_argument("--out", type=Path, default=Path("grading"), metavar="DIR",
+                       help="output folder (default: grading/)")
+    grade.add_argument("--timeout", type=_positive_int, default=DEFAULT_TIMEOUT,
+                       metavar="SECONDS", help=f"time limit per cell (default {DEFAULT_TIMEOUT})")
+    grade.add_argument("--db", default=None, metavar="URL",
+                       help="gradebook SQLAlchemy URL (default: sqlite:///DIR/gradebook.db)")
+
+    check = commands.add_parser("check", parents=[common],
+                                help="run a notebook's visible tests before handing it in")
+    check.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    check.add_argument("--timeout", type=_positive_int, default=DEFAULT_TIMEOUT,
+                       metavar="SECONDS", help=f"time limit per cell (default {DEFAULT_TIMEOUT})")
+
+    demo = commands.add_parser("demo", parents=[common],
+                               help="grade a synthetic class built from the solutions")
+    demo.add_argument("--out", type=Path, default=Path("grading/demo"), metavar="DIR",
+                      help="output folder (default: grading/demo)")
+    demo.add_argument("--timeout", type=_positive_int, default=DEFAULT_TIMEOUT,
+                      metavar="SECONDS", help=f"time limit per cell (default {DEFAULT_TIMEOUT})")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    course = args.course if args.course is not None else default_course_root()
+    if args.command == "release":
+        for path in release_course(course, args.assignments):
+            print(f"released {path}")
+        return 0
+    if args.command == "grade":
+        result = grade_class(args.submissions, course, args.out, timeout=args.timeout,
+                             db_url=args.db, progress=sys.stderr.isatty())
+        print(format_table(result.grades))
+        print(f"grades: {result.grades_csv}")
+        print(f"tests:  {result.tests_csv}")
+        return 0
+    if args.command == "check":
+        return check_notebook(args.notebook, timeout=args.timeout)
+    if args.command == "demo":
+        run_demo(course, args.out, timeout=args.timeout)
+        return 0
+    raise AssertionError(f"unhandled command {args.command}")  # argparse prevents this
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status (2 for an error of ours)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except AutograderError as error:
+        print(f"autograder: {error}", file=sys.stderr)
+        return 2
+    except ValueError as error:
+        print(f"autograder: {error}", file=sys.stderr)
+        return 2

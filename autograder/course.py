@@ -1,0 +1,131 @@
+"""The course folder: where the solutions are and how nbgrader sees them.
+
+A course root holds ``solutions/<NN_topic>/<name>.ipynb`` (nbgrader's source
+directory) and ``notebooks/<NN_topic>/`` (its release directory). This module
+finds assignments and builds the :class:`nbgrader.coursedir.CourseDirectory`
+that every other module hands to nbgrader's converters.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from nbgrader.coursedir import CourseDirectory
+
+from .errors import CourseError, UnknownAssignmentError
+
+__all__ = [
+    "SOURCE_DIR",
+    "RELEASE_DIR",
+    "default_course_root",
+    "solutions_dir",
+    "list_assignments",
+    "resolve_assignments",
+    "source_notebooks",
+    "make_coursedir",
+    "ensure_alembic_on_path",
+]
+
+SOURCE_DIR = "solutions"
+RELEASE_DIR = "notebooks"
+
+
+def default_course_root() -> Path:
+    """The repository root: the folder above the ``autograder`` package."""
+    return Path(__file__).resolve().parent.parent
+
+
+def solutions_dir(course_root: str | os.PathLike) -> Path:
+    """Return ``course_root/solutions``.
+
+    Raises
+    ------
+    CourseError
+        When the course root or its ``solutions/`` folder does not exist.
+    """
+    root = Path(course_root).resolve()
+    if not root.is_dir():
+        raise CourseError(f"the course folder {root} does not exist")
+    source = root / SOURCE_DIR
+    if not source.is_dir():
+        raise CourseError(f"the course folder {root} has no {SOURCE_DIR}/ folder")
+    return source
+
+
+def list_assignments(course_root: str | os.PathLike) -> list[str]:
+    """Names of the assignments: the folders of ``solutions/`` holding a notebook, sorted."""
+    source = solutions_dir(course_root)
+    return sorted(
+        p.name for p in source.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and any(p.glob("*.ipynb"))
+    )
+
+
+def resolve_assignments(course_root: str | os.PathLike,
+                        names: list[str] | None = None) -> list[str]:
+    """Check assignment names against ``solutions/``; all of them when ``names`` is empty.
+
+    Raises
+    ------
+    UnknownAssignmentError
+        For a name that is not an assignment, listing the known ones.
+    CourseError
+        When the course has no assignment at all.
+    """
+    known = list_assignments(course_root)
+    if not known:
+        source = solutions_dir(course_root)
+        raise CourseError(f"{source} holds no assignment folder with a notebook")
+    if not names:
+        return known
+    for name in names:
+        if name not in known:
+            raise UnknownAssignmentError(
+                f"unknown assignment {name!r}; known assignments: {', '.join(known)}")
+    return list(dict.fromkeys(names))
+
+
+def source_notebooks(course_root: str | os.PathLike, assignment: str) -> list[Path]:
+    """The source notebooks of one assignment, sorted."""
+    resolve_assignments(course_root, [assignment])
+    return sorted((solutions_dir(course_root) / assignment).glob("*.ipynb"))
+
+
+def make_coursedir(root: str | os.PathLike, *, source: str | os.PathLike,
+                   release: str | os.PathLike | None = None,
+                   db_url: str | None = None) -> CourseDirectory:
+    """A :class:`CourseDirectory` rooted at ``root`` with absolute source/release folders.
+
+    Parameters
+    ----------
+    root : path
+        nbgrader's working root: ``submitted/`` and ``autograded/`` live here.
+    source : path
+        The folder that holds ``<assignment>/<notebook>.ipynb`` sources.
+    release : path, optional
+        Where generate_assignment writes; defaults to ``root/release``.
+    db_url : str, optional
+        SQLAlchemy URL of the gradebook; defaults to ``sqlite:///root/gradebook.db``.
+    """
+    coursedir = CourseDirectory()
+    coursedir.root = str(Path(root).resolve())
+    coursedir.source_directory = str(Path(source).resolve())
+    if release is not None:
+        coursedir.release_directory = str(Path(release).resolve())
+    if db_url:
+        coursedir.db_url = db_url
+    return coursedir
+
+
+def ensure_alembic_on_path() -> None:
+    """Put this interpreter's ``bin`` folder first on ``PATH``.
+
+    nbgrader runs ``alembic`` as a subprocess when it creates a gradebook; in
+    a virtual environment that was not activated it is otherwise not found.
+    """
+    bindir = os.path.dirname(sys.executable)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if not parts or parts[0] != bindir:
+        os.environ["PATH"] = os.pathsep.join([bindir] + [p for p in parts if p != bindir])

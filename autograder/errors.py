@@ -1,0 +1,41 @@
+"""Exceptions the instructor can act on.
+
+Every error the autograder raises on purpose is an :class:`AutograderError`
+whose message is one readable sentence; the command line prints it as
+``autograder: <message>`` and exits with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AutograderError",
+    "CourseError",
+    "UnknownAssignmentError",
+    "SubmissionsError",
+    "NotebookError",
+    "NbgraderError",
+]
+
+
+class AutograderError(Exception):
+    """Base class of every error the autograder reports to a person."""
+
+
+class CourseError(AutograderError):
+    """The course folder is missing or has no ``solutions/``."""
+
+
+class UnknownAssignmentError(AutograderError):
+    """An assignment name that is not a folder of ``solutions/``."""
+
+
+class SubmissionsError(AutograderError):
+    """The folder of submissions is missing, empty or laid out wrongly."""
+
+
+class NotebookError(AutograderError):
+    """A notebook file that does not exist or cannot be read."""
+
+
+class NbgraderError(AutograderError):
+    """nbgrader itself failed on the instructor's side (not on a submission)."""

@@ -1,0 +1,61 @@
+"""Fixtures for the autograder tests: a tiny course and one graded class shared per module."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.release import release_assignment
+
+from . import factories as F
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file under ``root``."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    """A fixture course with ``solutions/01_toy/toy.ipynb``."""
+    return F.make_course(tmp_path_factory.mktemp("course"))
+
+
+@pytest.fixture(scope="module")
+def released(course, tmp_path_factory) -> Path:
+    """The released student notebook of the fixture assignment."""
+    dest = tmp_path_factory.mktemp("released") / F.ASSIGNMENT
+    release_assignment(course, F.ASSIGNMENT, dest)
+    return dest / f"{F.NOTEBOOK}.ipynb"
+
+
+def write_submission(root: Path, student: str, nb=None, text: str | None = None,
+                     name: str = f"{F.NOTEBOOK}.ipynb") -> Path:
+    folder = root / student / F.ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    if nb is not None:
+        nbformat.write(nb, str(folder / name))
+    elif text is not None:
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def class_folder(released, tmp_path_factory) -> Path:
+    """A class with one student per situation the grader must handle."""
+    root = tmp_path_factory.mktemp("submissions")
+    write_submission(root, "alice", F.student_notebook(released, F.RIGHT))
+    write_submission(root, "bob", F.student_notebook(released, F.WRONG_SCALE))
+    write_submission(root, "carol", F.student_notebook(released, F.RIGHT, drop=("test_add",)))
+    write_submission(root, "dan", text='{"cells": [')
+    write_submission(root, "erin", text="")
+    write_submission(root, "frank", text="print('hello')", name="answer.py")
+    write_submission(root, "gina", F.student_notebook(
+        released, dict(F.RIGHT, add="def add(a, b):\n    while True:\n        pass")))
+    write_submission(root, "hal", F.student_notebook(
+        released, dict(F.RIGHT, add="import os\nos._exit(1)")))
+    return root

@@ -1,0 +1,50 @@
+"""Tests of autograder/cli.py: one-line errors, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from autograder.cli import main
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+@pytest.mark.parametrize("args, words", [
+    (("release", "99_nothing"), "unknown assignment '99_nothing'; known assignments: 01_toy"),
+    (("grade", "{missing}"), "does not exist"),
+    (("grade", "{empty}"), "holds no submissions"),
+    (("check", "{missing}"), "there is no notebook file"),
+])
+def test_cli_errors_are_one_line_without_traceback(course, tmp_path, capsys, args, words):
+    (tmp_path / "empty").mkdir()
+    args = [a.format(missing=tmp_path / "missing", empty=tmp_path / "empty") for a in args]
+    assert main([*args, "--course", str(course)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("autograder: ") and words in err
+
+
+def test_cli_refuses_a_course_without_solutions(tmp_path, capsys):
+    assert main(["release", "--course", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"autograder: the course folder {tmp_path} has no solutions/ folder\n")
+
+
+def test_python_m_autograder_exits_non_zero_with_one_line(course):
+    result = run_cli("release", "99_nothing", "--course", course)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "autograder: unknown assignment '99_nothing'; known assignments: 01_toy"]
+
+
+def test_usage_errors_come_from_argparse(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["grade"])
+    assert exit_info.value.code == 2
+    assert "usage:" in capsys.readouterr().err

@@ -1,0 +1,95 @@
+"""Tests of autograder/grade.py: one class graded twice, shared by the module."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from nbgrader.api import Gradebook, SubmittedAssignment
+
+from autograder.grade import grade_class
+from autograder.results import GRADES_HEADER, TESTS_HEADER
+
+from .conftest import tree_digest
+
+pytestmark = pytest.mark.slow
+
+TIMEOUT = 4
+
+
+def read_csv(path):
+    with open(path, newline="") as handle:
+        return list(csv.reader(handle))
+
+
+@pytest.fixture(scope="module")
+def graded(course, class_folder, tmp_path_factory):
+    before = tree_digest(class_folder)
+    out = tmp_path_factory.mktemp("grading")
+    first = grade_class(class_folder, course, out, timeout=TIMEOUT)
+    first_csv = (first.grades_csv.read_text(), first.tests_csv.read_text())
+    second = grade_class(class_folder, course, out, timeout=TIMEOUT)
+    return {"before": before, "out": out, "first": first, "first_csv": first_csv,
+            "second": second}
+
+
+def row(graded, student):
+    rows = {r.student_id: r for r in graded["second"].grades}
+    return rows[student]
+
+
+def test_csv_headers_are_exact_and_one_row_per_submission(graded):
+    grades = read_csv(graded["out"] / "grades.csv")
+    tests = read_csv(graded["out"] / "tests.csv")
+    assert tuple(grades[0]) == GRADES_HEADER
+    assert tuple(tests[0]) == TESTS_HEADER
+    students = [r[0] for r in grades[1:]]
+    assert students == sorted(students) == ["alice", "bob", "carol", "dan", "erin", "frank",
+                                            "gina", "hal"]
+
+
+def test_correct_submission_gets_full_marks(graded):
+    alice = row(graded, "alice")
+    assert (alice.score, alice.max_score, alice.status, alice.reason) == ("3", "3", "graded", "")
+
+
+def test_partly_wrong_submission_gets_partial_marks_and_a_message(graded):
+    bob = row(graded, "bob")
+    assert (bob.score, bob.status) == ("1", "graded")
+    failed = [t for t in graded["second"].tests if t.student_id == "bob" and t.points == "0"]
+    assert [t.grade_id for t in failed] == ["test_scale"]
+    assert failed[0].message.startswith("GradingError: scale([1.0, 2.0], 3) is wrong")
+    assert "\n" not in failed[0].message
+
+
+def test_deleted_test_cell_is_restored_not_scored_zero(graded):
+    assert row(graded, "carol").score == "3"
+
+
+@pytest.mark.parametrize("student, reason", [
+    ("dan", "the file is not valid notebook JSON"),
+    ("erin", "the file is empty"),
+    ("frank", "the folder holds no notebook"),
+    ("gina", f"the notebook ran longer than {TIMEOUT} s in cell 4"),
+    ("hal", "the kernel stopped while running cell 3"),
+])
+def test_broken_submission_gets_an_error_row_with_a_reason(graded, student, reason):
+    result = row(graded, student)
+    assert (result.status, result.reason) == ("error", reason)
+
+
+def test_rerun_gives_identical_csvs_and_no_duplicate_gradebook_rows(graded):
+    second = graded["second"]
+    assert (second.grades_csv.read_text(), second.tests_csv.read_text()) == graded["first_csv"]
+    with Gradebook(second.db_url) as gb:
+        assert gb.db.query(SubmittedAssignment).count() == 8
+        assert len(gb.students) == 8
+
+
+def test_submissions_folder_is_left_unchanged(graded, class_folder):
+    assert tree_digest(class_folder) == graded["before"]
+
+
+def test_gradebook_lives_in_the_output_folder_only(graded, course):
+    assert (graded["out"] / "gradebook.db").is_file()
+    assert not list(course.rglob("gradebook.db"))
