@@ -158,11 +158,15 @@ def format_table(rows: list[GradeRow]) -> str:
 def run_demo(course_root: str | os.PathLike, out_dir: str | os.PathLike = "grading/demo", *,
              timeout: int = DEFAULT_TIMEOUT,
              echo: Callable[[str], None] = print) -> GradingResult:
-    """Build the synthetic class under ``out_dir/submissions``, grade it, print the table."""
+    """Build the synthetic class under ``out_dir/class``, grade it into ``out_dir``, print the table.
+
+    ``out_dir`` then holds what ``grade --out out_dir`` writes (``grades.csv``,
+    ``tests.csv``, ``gradebook.db``, ...), so the demo shows the real layout.
+    """
     list_assignments(course_root)
     out = Path(out_dir)
-    submissions = build_demo_class(course_root, out / "submissions")
-    result = grade_class(submissions, course_root, out / "graded", timeout=timeout)
+    submissions = build_demo_class(course_root, out / "class")
+    result = grade_class(submissions, course_root, out, timeout=timeout)
     echo(format_table(result.grades))
     echo(f"grades: {result.grades_csv}")
     echo(f"tests:  {result.tests_csv}")
