@@ -44,7 +44,7 @@ def _run_tests_of(topic, exercise, answer):
     return {gid: cells.run_cell(src, scope, gid) for gid, src in tests.items()}
 
 
-@pytest.mark.parametrize("topic, exercise, label", _cases("WRONG"))
+@pytest.mark.parametrize("topic, exercise, label", list(_cases("WRONG")))
 def test_graded_tests_reject_wrong_answer(topic, exercise, label):
     answer = getattr(ZOOS[topic], "WRONG")[exercise][label]
     results = _run_tests_of(topic, exercise, answer)
@@ -52,7 +52,7 @@ def test_graded_tests_reject_wrong_answer(topic, exercise, label):
         f"every test of {exercise} passes the wrong answer {label!r}")
 
 
-@pytest.mark.parametrize("topic, exercise, label", _cases("RIGHT"))
+@pytest.mark.parametrize("topic, exercise, label", list(_cases("RIGHT")))
 def test_graded_tests_accept_right_answer(topic, exercise, label):
     answer = getattr(ZOOS[topic], "RIGHT")[exercise][label]
     results = _run_tests_of(topic, exercise, answer)
