@@ -18,12 +18,6 @@ from helpers.plots import (  # noqa: E402
 )
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def test_show_matrix_writes_every_number_and_outlines_the_highlighted_cells():
     fig, ax = plt.subplots()
     values = np.array([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]])

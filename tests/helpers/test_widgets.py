@@ -23,12 +23,6 @@ from helpers.widgets import (  # noqa: E402
 )
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def conv_output_size(n, k, p=0, s=1, d=1):
     """A correct answer to notebook 01's exercise, written here as the test's oracle."""
     extent = d * (k - 1) + 1
