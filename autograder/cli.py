@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from .check import check_notebook
 from .course import default_course_root
 from .demo import format_table, run_demo
 from .errors import AutograderError
-from .grade import DEFAULT_TIMEOUT, grade_class
+from .grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, grade_class
+from .worker import NOTEBOOK_TIMEOUT_FACTOR
 from .release import release_course
 
 __all__ = ["build_parser", "main"]
@@ -54,7 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", type=Path, default=Path("grading"), metavar="DIR",
                        help="output folder (default: grading/)")
     grade.add_argument("--timeout", type=_positive_int, default=DEFAULT_TIMEOUT,
-                       metavar="SECONDS", help=f"time limit per cell (default {DEFAULT_TIMEOUT})")
+                       metavar="SECONDS", help=f"time limit per cell (default {DEFAULT_TIMEOUT}); "
+                            f"the whole notebook gets {NOTEBOOK_TIMEOUT_FACTOR} times as long")
+    grade.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                       help="submissions graded at once (default: the number of cores)")
+    grade.add_argument("--memory-mb", type=_positive_int, default=DEFAULT_MEMORY_MB,
+                       metavar="MB", help="memory limit of each notebook's kernel "
+                                          f"(default {DEFAULT_MEMORY_MB})")
     grade.add_argument("--db", default=None, metavar="URL",
                        help="gradebook SQLAlchemy URL (default: sqlite:///DIR/gradebook.db)")
 
@@ -80,11 +88,17 @@ def _run(args: argparse.Namespace) -> int:
             print(f"released {path}")
         return 0
     if args.command == "grade":
-        result = grade_class(args.submissions, course, args.out, timeout=args.timeout,
-                             db_url=args.db, progress=sys.stderr.isatty())
+        start = time.monotonic()
+        result = grade_class(args.submissions, course, args.out, workers=args.workers,
+                             timeout=args.timeout, memory_mb=args.memory_mb, db_url=args.db,
+                             progress=sys.stderr.isatty())
         print(format_table(result.grades))
         print(f"grades: {result.grades_csv}")
         print(f"tests:  {result.tests_csv}")
+        not_graded = sum(row.status != "graded" for row in result.grades)
+        print(f"{len(result.grades)} rows: {result.graded} graded now, {result.reused} unchanged "
+              f"since the last run, {not_graded} with status error or flagged "
+              f"({time.monotonic() - start:.0f} s)")
         return 0
     if args.command == "check":
         return check_notebook(args.notebook, timeout=args.timeout)
@@ -105,3 +119,6 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"autograder: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("autograder: interrupted; run the same command again to continue", file=sys.stderr)
+        return 130

@@ -1,38 +1,50 @@
-"""Grade a class: nbgrader's Autograde, one submission at a time, a row for each.
+"""Grade a class: every submission in its own sandboxed kernel, N at a time, a row for each.
 
-``python -m autograder grade SUBMISSIONS`` records every assignment's source
-cells in the gradebook (generate_assignment), copies each submission into
-``OUT/submitted/``, autogrades it with the graded cells restored from the
-source (deleted ones added back), and writes ``grades.csv`` and ``tests.csv``.
-A submission that breaks nbgrader costs only its own row, marked ``error``
-with a reason. Later versions add workers, memory limits and tamper checks
-around :func:`autograde_submission`.
+``python -m autograder grade SUBMISSIONS`` takes a class folder
+(``<student_id>/<assignment>/<notebook>.ipynb``) or a zip of one, and:
+
+1. records each assignment's source cells in nbgrader's gradebook
+   (generate_assignment), so graded cells can be restored from them;
+2. skips submissions the journal says were graded already, unchanged, against
+   the same source (a rerun or a resumed run);
+3. copies each remaining submission into ``OUT/submitted/`` and hands it to a
+   worker process (:mod:`autograder.worker`), which restores the graded cells
+   and executes the notebook in a confined kernel;
+4. scores each result in the parent, the gradebook's only writer, as soon as
+   it arrives (:mod:`autograder.scoring`), and appends it to the journal;
+5. writes ``grades.csv`` and ``tests.csv``: one row per student and assignment.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 import tempfile
-from dataclasses import dataclass
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import nbformat
-from nbgrader.converters import Autograde
-from nbgrader.preprocessors import Execute
-from traitlets.config import Config
+from nbgrader.api import Gradebook, MissingEntry
 
-from .course import ensure_alembic_on_path, list_assignments, make_coursedir, solutions_dir
-from .nbgrader_run import run_converter
-from .preprocessors import TrackedExecute
+from .archive import extract_class, is_archive
+from .course import ensure_alembic_on_path, list_assignments, solutions_dir
+from .errors import AutograderError, SubmissionsError
+from .journal import Journal, source_digest, submission_digest
 from .release import record_assignment
-from .results import (GRADES_HEADER, TESTS_HEADER, GradeRow, TestRow, submission_rows,
-                      write_csv, zero_submission)
+from .results import GRADES_HEADER, TESTS_HEADER, GradeRow, TestRow, write_csv
+from .scoring import score_submission
 from .submissions import Submission, find_submissions, stage_submission
+from .worker import Job, NotebookOutcome, run_job
 
-__all__ = ["DEFAULT_TIMEOUT", "GradingResult", "grade_class", "autograde_submission",
-           "autograde_config"]
+__all__ = ["DEFAULT_TIMEOUT", "DEFAULT_MEMORY_MB", "GradingResult", "grade_class"]
 
 DEFAULT_TIMEOUT = 60
+DEFAULT_MEMORY_MB = 2048
+# A job whose worker process died is tried this many times before it gets an error row.
+WORKER_ATTEMPTS = 2
 
 
 @dataclass
@@ -44,144 +56,224 @@ class GradingResult:
     grades_csv: Path
     tests_csv: Path
     db_url: str
+    graded: int  # submissions graded in this run
+    reused: int  # submissions taken from the journal, unchanged since
 
 
-def autograde_config(timeout: int) -> Config:
-    """nbgrader configuration for one Autograde run."""
-    config = Config()
-    config.OverwriteCells.add_missing_cells = True
-    config.Execute.timeout = int(timeout)
-    config.Autograde.create_student = True
-    steps = list(Autograde.class_traits()["autograde_preprocessors"].default())
-    config.Autograde.autograde_preprocessors = [
-        TrackedExecute if step is Execute else step for step in steps]
-    return config
+def _sqlite_path(db_url: str) -> Path | None:
+    prefix = "sqlite:///"
+    return Path(db_url[len(prefix):]).resolve() if db_url.startswith(prefix) else None
 
 
-def _timeout_cell(notebook_path: Path) -> int | None:
-    """1-based number of the first cell nbclient stopped for taking too long."""
-    if not notebook_path.is_file():
-        return None
-    nb = nbformat.read(str(notebook_path), as_version=4)
-    for number, cell in enumerate(nb.cells, start=1):
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error" and output.get("ename") == "CellTimeoutError":
-                return number
-    return None
+def _in_gradebook(db_url: str, assignment: str, student_id: str) -> bool:
+    with Gradebook(db_url) as gb:
+        try:
+            gb.find_submission(assignment, student_id)
+        except MissingEntry:
+            return False
+    return True
 
 
-def _failure_reason(converter, log: str) -> str:
-    """A student-readable phrase for an Autograde run that raised."""
-    executor = next((p for p in getattr(converter.exporter, "_preprocessors", [])
-                     if isinstance(p, TrackedExecute)), None)
-    if "DeadKernelError" in log or "Kernel died" in log:
-        cell = executor.current_cell + 1 if executor is not None else 0
-        return f"the kernel stopped while running cell {cell}" if cell else \
-            "the kernel stopped while running the notebook"
-    if "SchemaTooOld" in log or "old version" in log:
-        return ("the notebook's grading metadata is damaged (duplicated or edited graded "
-                "cells); start again from the released notebook")
-    return "the grader could not run this notebook"
+def _entry(row: GradeRow, tests: list[TestRow], digest: str, source: str) -> dict:
+    return {**asdict(row), "digest": digest, "source": source,
+            "tests": [asdict(t) for t in tests], "finished_at": time.time()}
 
 
-def autograde_submission(submission: Submission, out_dir: Path, db_url: str, source_root: Path,
-                         expected: list[str], timeout: int) -> tuple[str, str]:
-    """Stage and autograde one submission; return ``(status, reason)``.
+def _rows_from_entry(entry: dict) -> tuple[GradeRow, list[TestRow]]:
+    row = GradeRow(*(entry[key] for key in GRADES_HEADER))
+    tests = [TestRow(*(t[key] for key in TESTS_HEADER)) for t in entry.get("tests", [])]
+    return row, tests
 
-    Scores land in the gradebook at ``db_url``; the autograded notebooks in
-    ``out_dir/autograded/<student>/<assignment>/``.
-    """
-    staged = stage_submission(submission, out_dir / "submitted", expected)
-    reasons = list(staged.problems)
-    if not staged.notebooks:
-        zero_submission(db_url, submission.assignment, submission.student_id)
-        return "error", "; ".join(reasons)
-    coursedir = make_coursedir(out_dir, source=source_root, db_url=db_url)
-    coursedir.assignment_id = submission.assignment
-    coursedir.student_id = submission.student_id
-    converter = Autograde(coursedir=coursedir, config=autograde_config(timeout))
-    converter.force = True
-    converter.create_student = True
-    result = run_converter(converter)
-    if not result.success:
-        zero_submission(db_url, submission.assignment, submission.student_id)
-        return "error", "; ".join(reasons + [_failure_reason(converter, result.log)])
-    folder = out_dir / "autograded" / submission.student_id / submission.assignment
-    for name in staged.notebooks:
-        cell = _timeout_cell(folder / f"{name}.ipynb")
-        if cell is not None:
-            where = "" if len(expected) == 1 else f"{name}.ipynb: "
-            reasons.append(f"{where}the notebook ran longer than {timeout} s in cell {cell}")
-    return ("error" if reasons else "graded"), "; ".join(reasons)
+
+class _Progress:
+    """A tqdm bar showing done/total, rate and failures; silent when disabled."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.failures = 0
+        self.bar = None
+        if enabled and total:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, desc="grading", unit="submission", file=sys.stderr,
+                            dynamic_ncols=True)
+
+    def update(self, status: str) -> None:
+        if status != "graded":
+            self.failures += 1
+        if self.bar is not None:
+            self.bar.set_postfix(not_graded=self.failures, refresh=False)
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLike,
-                out_dir: str | os.PathLike = "grading", *, timeout: int = DEFAULT_TIMEOUT,
+                out_dir: str | os.PathLike = "grading", *, workers: int | None = None,
+                timeout: int = DEFAULT_TIMEOUT, memory_mb: int | None = DEFAULT_MEMORY_MB,
                 db_url: str | None = None, progress: bool = False) -> GradingResult:
-    """Grade every ``<student>/<assignment>/`` folder of ``submissions_dir``.
+    """Grade every ``<student>/<assignment>/`` folder of a class folder or zip.
 
     Parameters
     ----------
     submissions_dir : path
-        ``SUBMISSIONS/<student_id>/<assignment>/<notebook>.ipynb``; only read.
+        ``SUBMISSIONS/<student_id>/<assignment>/<notebook>.ipynb``, or a zip of
+        that tree; only read.
     course_root : path
         Course folder holding ``solutions/``.
     out_dir : path
-        Receives ``gradebook.db``, ``submitted/``, ``autograded/``,
-        ``grades.csv`` and ``tests.csv``.
+        Receives ``gradebook.db``, ``journal.jsonl``, ``submitted/``,
+        ``autograded/``, ``grades.csv`` and ``tests.csv``.
+    workers : int, optional
+        Submissions graded at once; default the number of cores.
     timeout : int
-        Seconds each cell may run.
+        Seconds each cell may run; the whole notebook gets
+        ``worker.NOTEBOOK_TIMEOUT_FACTOR`` times that.
+    memory_mb : int or None
+        Memory limit of each notebook's kernel, in MB.
     db_url : str, optional
         SQLAlchemy URL of the gradebook; default ``sqlite:///OUT/gradebook.db``.
     progress : bool
-        Show a tqdm progress bar on stderr.
-
-    Returns
-    -------
-    GradingResult
+        Show a progress bar on stderr.
 
     Raises
     ------
     SubmissionsError
-        When the folder is missing or holds no submission.
+        When the folder or zip is missing, unsafe, or holds no submission.
     CourseError, NbgraderError
-        When the course cannot be read or released.
+        When the course cannot be read or recorded.
+    AutograderError
+        When the run is interrupted (what was graded is kept; rerun to resume).
     """
     if timeout <= 0:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
-    submissions = find_submissions(submissions_dir)
+    workers = workers or os.cpu_count() or 1
+    out = Path(out_dir).resolve()
     source_root = solutions_dir(course_root)
     known = list_assignments(course_root)
-    out = Path(out_dir).resolve()
+    given = Path(submissions_dir)
+    if not given.exists():
+        raise SubmissionsError(f"the submissions folder {given} does not exist")
     out.mkdir(parents=True, exist_ok=True)
+    if given.is_file() and is_archive(given):
+        folder = extract_class(given, Path(tempfile.mkdtemp(prefix="class-", dir=out)))
+    elif given.is_file():
+        raise SubmissionsError(f"{given} is neither a folder of submissions nor a zip file")
+    else:
+        folder = given.resolve()
+    submissions = find_submissions(folder)
     db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
     ensure_alembic_on_path()
 
     wanted = sorted({s.assignment for s in submissions if s.assignment in known})
+    sources = {a: source_digest(sorted((source_root / a).glob("*.ipynb"))) for a in wanted}
     with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp:
         for assignment in wanted:
             record_assignment(course_root, assignment, out, Path(tmp) / "release", db_url)
 
-    iterator = submissions
-    if progress:
-        from tqdm import tqdm
-        iterator = tqdm(submissions, desc="grading", unit="submission")
-    grades: list[GradeRow] = []
-    tests: list[TestRow] = []
-    for submission in iterator:
+    journal = Journal(out / "journal.jsonl")
+    deny = tuple(p for p in (source_root, out, folder, given.resolve(), _sqlite_path(db_url))
+                 if p is not None)
+    rows: dict[tuple[str, str], tuple[GradeRow, list[TestRow]]] = {}
+    todo: list[tuple[Submission, str]] = []
+    for submission in submissions:
+        key = (submission.student_id, submission.assignment)
         if submission.assignment not in known:
-            grades.append(GradeRow(submission.student_id, submission.assignment, "0", "0",
-                                   "error", f"there is no assignment called "
-                                   f"{submission.assignment!r} in this course"))
+            rows[key] = (GradeRow(*key, "0", "0", "error",
+                                  f"there is no assignment called {submission.assignment!r} "
+                                  "in this course"), [])
             continue
+        digest = submission_digest(submission.path)
+        entry = journal.lookup(*key, digest, sources[submission.assignment])
+        if entry is not None and _in_gradebook(db_url, submission.assignment,
+                                               submission.student_id):
+            rows[key] = _rows_from_entry(entry)
+        else:
+            todo.append((submission, digest))
+    reused = len(rows)
+
+    bar = _Progress(len(todo), progress)
+    try:
+        _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, workers,
+                   timeout, memory_mb, bar)
+    except KeyboardInterrupt:
+        _write_csvs(out, rows)
+        raise AutograderError(
+            f"grading was interrupted; {len(rows)} of {len(submissions)} submissions are "
+            "recorded, run the same command again to grade the rest") from None
+    finally:
+        bar.close()
+    grades, tests, grades_csv, tests_csv = _write_csvs(out, rows)
+    return GradingResult(grades, tests, grades_csv, tests_csv, db_url,
+                         graded=len(rows) - reused, reused=reused)
+
+
+def _write_csvs(out: Path, rows: dict):
+    ordered = [rows[key] for key in sorted(rows)]
+    grades = [row for row, _ in ordered]
+    tests = [t for _, ts in ordered for t in ts]
+    return (grades, tests, write_csv(out / "grades.csv", GRADES_HEADER, grades),
+            write_csv(out / "tests.csv", TESTS_HEADER, tests))
+
+
+def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, workers,
+               timeout, memory_mb, bar) -> None:
+    """Run the jobs in a process pool; score and journal each as it finishes."""
+    pending: dict[tuple[str, str], tuple[Submission, str, list[str], Job]] = {}
+    for submission, digest in todo:
         expected = [p.stem for p in sorted((source_root / submission.assignment).glob("*.ipynb"))]
-        status, reason = autograde_submission(submission, out, db_url, source_root, expected,
-                                              timeout)
-        row, test_rows = submission_rows(db_url, out / "autograded", submission.student_id,
-                                         submission.assignment, status, reason)
-        grades.append(row)
-        tests.extend(test_rows)
-    grades.sort(key=lambda r: (r.student_id, r.assignment))
-    grades_csv = write_csv(out / "grades.csv", GRADES_HEADER, grades)
-    tests_csv = write_csv(out / "tests.csv", TESTS_HEADER, tests)
-    return GradingResult(grades, tests, grades_csv, tests_csv, db_url)
+        staged = stage_submission(submission, out / "submitted", expected)
+        key = (submission.student_id, submission.assignment)
+        if not staged.notebooks:
+            row, tests = score_submission(db_url, out, *key, staged.problems, [])
+            _finish(key, row, tests, digest, sources, journal, rows, bar)
+            continue
+        job = Job(student_id=submission.student_id, assignment=submission.assignment,
+                  notebooks=tuple(staged.notebooks),
+                  submitted=out / "submitted" / submission.student_id / submission.assignment,
+                  autograded=out / "autograded" / submission.student_id / submission.assignment,
+                  db_url=db_url, timeout=timeout, memory_mb=memory_mb, deny=deny)
+        pending[key] = (submission, digest, staged.problems, job)
+
+    attempts = {key: 0 for key in pending}
+    context = multiprocessing.get_context("spawn")
+    while pending:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=context)
+        futures = {}
+        try:
+            for key, (_, _, _, job) in pending.items():
+                attempts[key] += 1
+                futures[pool.submit(run_job, job)] = key
+            while futures:
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in done:
+                    key = futures.pop(future)
+                    try:
+                        outcomes = future.result()
+                    except BrokenProcessPool:
+                        raise
+                    except Exception as error:  # noqa: BLE001 (the grader's bug costs one row, not the class)
+                        name = pending[key][3].notebooks[0]
+                        outcomes = [NotebookOutcome(name, problems=[
+                            f"the grader could not run this notebook ({type(error).__name__})"])]
+                    _, digest, problems, _ = pending.pop(key)
+                    row, tests = score_submission(db_url, out, *key, problems, outcomes)
+                    _finish(key, row, tests, digest, sources, journal, rows, bar)
+        except BrokenProcessPool:
+            # A worker died (not a kernel: those are separate processes). Retry what was
+            # in flight; a job that kills its worker twice gets an error row.
+            for key in [k for k in pending if attempts[k] >= WORKER_ATTEMPTS]:
+                _, digest, problems, job = pending.pop(key)
+                outcomes = [NotebookOutcome(name, problems=[
+                    "the grader's worker stopped while grading this notebook"])
+                    for name in job.notebooks]
+                row, tests = score_submission(db_url, out, *key, problems, outcomes)
+                _finish(key, row, tests, digest, sources, journal, rows, bar)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _finish(key, row, tests, digest, sources, journal, rows, bar) -> None:
+    journal.record(_entry(row, tests, digest, sources[key[1]]))
+    rows[key] = (row, tests)
+    bar.update(row.status)

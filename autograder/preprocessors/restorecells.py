@@ -1,0 +1,132 @@
+"""Restore a submission's graded cells from the source, whatever the student did to them.
+
+nbgrader's ``OverwriteCells`` restores the cells it can still recognise by their
+metadata; its ``add_missing_cells`` option puts back deleted test cells, but it
+fails (``KeyError``) or puts them before the code they test when the
+submission's metadata was stripped, as some editors do on save. This
+preprocessor, a subclass of ``OverwriteCells``:
+
+1. gives metadata back to cells that lost it: an unmarked cell whose code is a
+   released test cell (or nearly so) becomes that test cell again, and an
+   unmarked cell that defines an exercise's function (``def <grade_id>(``) or
+   assigns its answer (``<grade_id> =``) becomes that solution cell;
+2. lets nbgrader restore source, points and metadata of every marked cell;
+3. inserts each test cell still missing right after the submission's copy of
+   the source cell before it (or at the end), never before the code it tests.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from nbformat.v4 import new_code_cell
+from nbgrader import utils
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import OverwriteCells
+from traitlets import Float
+
+__all__ = ["RestoreGradedCells"]
+
+_HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
+
+
+def _normalise(source: str) -> str:
+    return "\n".join(line.rstrip() for line in source.strip().splitlines())
+
+
+class RestoreGradedCells(OverwriteCells):
+    """``OverwriteCells`` that also survives stripped metadata and deleted test cells."""
+
+    match_ratio = Float(
+        0.8, help="How similar (0..1) an unmarked cell must be to a released test cell "
+                  "to be taken for it."
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.db_url = resources["nbgrader"]["db_url"]
+        with Gradebook(self.db_url) as gb:
+            source_nb = gb.find_notebook(self.notebook_id, self.assignment_id)
+            source = [
+                {"name": c.name, "source": c.source, "cell_type": c.cell_type,
+                 "locked": c.locked, "checksum": c.checksum}
+                for c in source_nb.source_cells
+            ]
+            points = {c.name: c.max_score for c in source_nb.grade_cells}
+            solutions = {c.name for c in source_nb.solution_cells}
+        self._reattach_metadata(nb, source, points, solutions)
+        self.add_missing_cells = False
+        nb, resources = super().preprocess(nb, resources)
+        self._add_missing_tests(nb, source, points, solutions)
+        return nb, resources
+
+    # -- step 1 -------------------------------------------------------------
+    def _reattach_metadata(self, nb, source, points, solutions):
+        present = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                   if c.metadata.get("nbgrader", {}).get("grade_id")}
+        tests = [s for s in source if s["name"] in points and s["name"] not in solutions
+                 and s["cell_type"] == "code"]
+        for cell in nb.cells:
+            if cell.cell_type != "code" or cell.metadata.get("nbgrader"):
+                continue
+            text = _normalise(cell.source)
+            if not text:
+                continue
+            best, best_ratio = None, 0.0
+            for test in tests:
+                if test["name"] in present:
+                    continue
+                ratio = difflib.SequenceMatcher(
+                    None, text, _normalise(_HIDDEN.sub("", test["source"]))).ratio()
+                if ratio > best_ratio:
+                    best, best_ratio = test, ratio
+            if best is not None and best_ratio >= self.match_ratio:
+                cell.metadata["nbgrader"] = self._metadata(best, points, solutions)
+                present.add(best["name"])
+                continue
+            for name in solutions:
+                if name in present:
+                    continue
+                pattern = rf"^\s*(def|class)\s+{re.escape(name)}\b|^\s*{re.escape(name)}\s*="
+                if re.search(pattern, cell.source, flags=re.M):
+                    found = next(s for s in source if s["name"] == name)
+                    cell.metadata["nbgrader"] = self._metadata(found, points, solutions)
+                    present.add(name)
+                    break
+
+    @staticmethod
+    def _metadata(cell, points, solutions) -> dict:
+        meta = {"grade": cell["name"] in points, "grade_id": cell["name"],
+                "locked": bool(cell["locked"]), "solution": cell["name"] in solutions,
+                "schema_version": 3, "task": False, "checksum": cell["checksum"]}
+        if cell["name"] in points:
+            meta["points"] = points[cell["name"]]
+        return meta
+
+    # -- step 3 -------------------------------------------------------------
+    def _add_missing_tests(self, nb, source, points, solutions):
+        def position(name):
+            for index, cell in enumerate(nb.cells):
+                if cell.metadata.get("nbgrader", {}).get("grade_id") == name:
+                    return index
+            return None
+
+        for order, cell in enumerate(source):
+            name = cell["name"]
+            if name not in points or name in solutions or position(name) is not None:
+                continue
+            anchor = None
+            for previous in reversed(source[:order]):
+                anchor = position(previous["name"])
+                if anchor is not None:
+                    break
+            restored = new_code_cell(
+                "# This test cell was missing from the submission; the grader put it back.\n"
+                + cell["source"])
+            restored.metadata["nbgrader"] = self._metadata(cell, points, solutions)
+            restored.metadata["nbgrader"]["checksum"] = utils.compute_checksum(restored)
+            restored.metadata["deletable"] = False
+            restored.metadata["editable"] = False
+            nb.cells.insert(len(nb.cells) if anchor is None else anchor + 1, restored)

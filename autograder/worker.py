@@ -1,0 +1,186 @@
+"""Execute one staged submission in a sandboxed kernel: the part of grading that runs in workers.
+
+A worker never writes to the gradebook: it reads the source cells from it
+(nbgrader's ``OverwriteCells``), restores and marks the graded cells, runs the
+notebook in a kernel confined by :mod:`autograder.sandbox` (a fresh working
+folder holding only the submission, a memory limit, no access to the
+solutions or the grader's files), checks what ran, and writes the executed
+notebook to ``autograded/``. The parent process scores it
+(:mod:`autograder.scoring`), one writer for the gradebook.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, LimitOutput,
+                                    OverwriteKernelspec)
+from nbgrader.utils import setenv
+
+from .preprocessors.guard import MarkGradedCells, VerifyGradedCells
+from .preprocessors.restorecells import RestoreGradedCells
+from .preprocessors.sandboxexecute import SandboxExecute
+from .preprocessors.sanitize import DropEmptyMetadata
+from .sandbox import SandboxPolicy, install_kernelspec, read_baseline, read_violations
+
+__all__ = ["Job", "NotebookOutcome", "run_job", "NOTEBOOK_TIMEOUT_FACTOR"]
+
+# The whole notebook may run this many times the per-cell limit.
+NOTEBOOK_TIMEOUT_FACTOR = 5
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs to execute one student's assignment."""
+
+    student_id: str
+    assignment: str
+    notebooks: tuple[str, ...]  # notebook names (no .ipynb) that can be graded
+    submitted: Path  # OUT/submitted/<student>/<assignment>: the staged copy
+    autograded: Path  # OUT/autograded/<student>/<assignment>: where results go
+    db_url: str
+    timeout: int
+    memory_mb: int | None
+    deny: tuple[Path, ...]  # folders the student's code may not touch
+
+
+@dataclass
+class NotebookOutcome:
+    """What happened while executing one notebook."""
+
+    name: str
+    problems: list[str] = field(default_factory=list)  # why it could not be graded in full
+    tampering: list[str] = field(default_factory=list)  # what the integrity checks found
+
+
+def _cell_number(nb, index: int) -> int:
+    """1-based position of cell ``index`` among the cells the student sees."""
+    shown = [i for i, c in enumerate(nb.cells)
+             if not c.metadata.get("autograder", {}).get("integrity")]
+    return shown.index(index) + 1 if index in shown else index + 1
+
+
+def _fail_unexecuted(nb, start: int, why: str) -> None:
+    """Give every graded test cell from ``start`` on that has no output an error.
+
+    nbgrader scores a test cell without an error as passed, so cells that never
+    ran (the kernel died or the deadline struck first) must fail explicitly.
+    """
+    for cell in nb.cells[start:]:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            if not any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                cell.outputs = [nbformat.v4.new_output(
+                    "error", ename="NotRun", evalue=why, traceback=[f"NotRun: {why}"])]
+
+
+def _memory_error(nb) -> int | None:
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") == "MemoryError":
+                return index
+    return None
+
+
+def _timeout_cell(nb) -> int | None:
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") == "CellTimeoutError":
+                return index
+    return None
+
+
+def _execute_notebook(job: Job, name: str, tmp: Path) -> NotebookOutcome:
+    outcome = NotebookOutcome(name)
+    work = tmp / "work"
+    private = tmp / "grader"  # the sandbox's log and kernelspec: denied to the student
+    shutil.copytree(job.submitted, work, symlinks=False,
+                    ignore=shutil.ignore_patterns(".*", "__pycache__"))
+    private.mkdir()
+    policy = SandboxPolicy(work_dir=work, deny=tuple(job.deny) + (private,),
+                           memory_mb=job.memory_mb, log_path=private / "violations.jsonl")
+    kernel_name = install_kernelspec(policy, private / "kernels")
+
+    nb = nbformat.read(str(work / f"{name}.ipynb"), as_version=4)
+    resources = {
+        "nbgrader": {"notebook": name, "assignment": job.assignment, "student": job.student_id,
+                     "db_url": job.db_url},
+        "metadata": {"path": str(work)},
+        "autograder": {},
+    }
+    for step in (ClearOutput(), DeduplicateIds(), DropEmptyMetadata(), OverwriteKernelspec(),
+                 RestoreGradedCells(), CheckCellMetadata()):
+        nb, resources = step.preprocess(nb, resources)
+
+    nonce = secrets.token_hex(16)
+    nb, resources = MarkGradedCells(nonce=nonce).preprocess(nb, resources)
+    executor = SandboxExecute(timeout=job.timeout, interrupt_on_timeout=True,
+                              notebook_timeout=NOTEBOOK_TIMEOUT_FACTOR * job.timeout,
+                              kernel_name=kernel_name)
+    km = AsyncKernelManager(kernel_name=kernel_name,
+                            kernel_spec_manager=KernelSpecManager(
+                                kernel_dirs=[str(private / "kernels")]))
+    try:
+        with setenv(NBGRADER_EXECUTION="autograde"):
+            nb, resources = executor.preprocess(nb, resources, km=km)
+    except DeadKernelError:
+        index = max(executor.current_cell, 0)
+        number = _cell_number(nb, index)
+        if executor.deadline_hit:
+            total = NOTEBOOK_TIMEOUT_FACTOR * job.timeout
+            outcome.problems.append(f"the notebook ran longer than {total} s in total "
+                                    f"(stopped in cell {number})")
+            why = "the notebook was stopped at the grader's time limit before this cell ran"
+        else:
+            outcome.problems.append(f"the kernel stopped while running cell {number}")
+            why = "the kernel stopped before this cell ran"
+        _fail_unexecuted(nb, index, why)
+
+    resources["autograder"]["baseline"] = read_baseline(policy.log_path)
+    nb, resources = VerifyGradedCells(nonce=nonce).preprocess(nb, resources)
+    outcome.tampering.extend(resources["autograder"].get("tampering", []))
+    outcome.tampering.extend(v for v in read_violations(policy.log_path)
+                             if v not in outcome.tampering)
+
+    timed_out = _timeout_cell(nb)
+    if timed_out is not None and not outcome.problems:
+        outcome.problems.append(f"the notebook ran longer than {job.timeout} s in cell "
+                                f"{timed_out + 1}")
+    memory = _memory_error(nb)
+    if memory is not None and job.memory_mb:
+        outcome.problems.append(f"the notebook used more than {job.memory_mb} MB of memory "
+                                f"(in cell {memory + 1})")
+    for step in (ClearMetadataPreprocessor(), LimitOutput(), CheckCellMetadata()):
+        nb, resources = step.preprocess(nb, resources)
+    job.autograded.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(job.autograded / f"{name}.ipynb"))
+    return outcome
+
+
+def run_job(job: Job) -> list[NotebookOutcome]:
+    """Execute every gradable notebook of ``job``; never raises for a student's doing.
+
+    Returns one :class:`NotebookOutcome` per notebook. An unexpected failure of
+    the grader itself on one notebook becomes a problem of that notebook.
+    """
+    outcomes = []
+    if job.autograded.exists():
+        shutil.rmtree(job.autograded)
+    for name in job.notebooks:
+        with tempfile.TemporaryDirectory(prefix="autograder-run-") as tmp:
+            try:
+                outcomes.append(_execute_notebook(job, name, Path(tmp)))
+            except Exception as error:  # noqa: BLE001 (one notebook's failure must not stop the class)
+                detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+                outcomes.append(NotebookOutcome(name, problems=[
+                    f"the grader could not run this notebook ({detail[:200]})"]))
+    return outcomes
