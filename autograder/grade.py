@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -72,6 +73,11 @@ def _in_gradebook(db_url: str, assignment: str, student_id: str) -> bool:
         except MissingEntry:
             return False
     return True
+
+
+def _grader_failed(reason: str) -> bool:
+    """Whether a recorded error was the grader's fault, to be tried again on a rerun."""
+    return "the grader could not" in reason or "grader's worker" in reason
 
 
 def _entry(row: GradeRow, tests: list[TestRow], digest: str, source: str) -> dict:
@@ -156,7 +162,11 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
         raise SubmissionsError(f"the submissions folder {given} does not exist")
     out.mkdir(parents=True, exist_ok=True)
     if given.is_file() and is_archive(given):
-        folder = extract_class(given, Path(tempfile.mkdtemp(prefix="class-", dir=out)))
+        # The grader's own copy of the zip's tree, made afresh on every run.
+        unpacked = out / "class"
+        if unpacked.exists():
+            shutil.rmtree(unpacked)
+        folder = extract_class(given, unpacked)
     elif given.is_file():
         raise SubmissionsError(f"{given} is neither a folder of submissions nor a zip file")
     else:
@@ -166,7 +176,10 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
     ensure_alembic_on_path()
 
     wanted = sorted({s.assignment for s in submissions if s.assignment in known})
-    sources = {a: source_digest(sorted((source_root / a).glob("*.ipynb"))) for a in wanted}
+    # What a result depends on besides the submission: the source and the limits.
+    settings = f"timeout={timeout};memory_mb={memory_mb}"
+    sources = {a: source_digest(sorted((source_root / a).glob("*.ipynb"))) + ";" + settings
+               for a in wanted}
     with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp:
         for assignment in wanted:
             record_assignment(course_root, assignment, out, Path(tmp) / "release", db_url)
@@ -185,7 +198,7 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
             continue
         digest = submission_digest(submission.path)
         entry = journal.lookup(*key, digest, sources[submission.assignment])
-        if entry is not None and _in_gradebook(db_url, submission.assignment,
+        if entry is not None and not _grader_failed(entry["reason"]) and _in_gradebook(db_url, submission.assignment,
                                                submission.student_id):
             rows[key] = _rows_from_entry(entry)
         else:
