@@ -36,6 +36,7 @@ from .errors import AutograderError, SubmissionsError
 from .journal import Journal, source_digest, submission_digest
 from .release import record_assignment
 from .results import GRADES_HEADER, TESTS_HEADER, GradeRow, TestRow, write_csv
+from .sandbox import default_deny
 from .scoring import score_submission
 from .submissions import Submission, find_submissions, stage_submission
 from .worker import Job, NotebookOutcome, run_job
@@ -185,8 +186,10 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
             record_assignment(course_root, assignment, out, Path(tmp) / "release", db_url)
 
     journal = Journal(out / "journal.jsonl")
-    deny = tuple(p for p in (source_root, out, folder, given.resolve(), _sqlite_path(db_url))
-                 if p is not None)
+    # The kernel may read the course's helpers and release, nothing else of the course,
+    # the class or the grader's files.
+    deny = default_deny(course_root, *(p for p in (out, folder, given.resolve(),
+                                                   _sqlite_path(db_url)) if p is not None))
     rows: dict[tuple[str, str], tuple[GradeRow, list[TestRow]]] = {}
     todo: list[tuple[Submission, str]] = []
     for submission in submissions:

@@ -18,10 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
-from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, LimitOutput,
                                     OverwriteKernelspec)
 from nbgrader.utils import setenv
@@ -30,7 +27,8 @@ from .preprocessors.guard import MarkGradedCells, VerifyGradedCells
 from .preprocessors.restorecells import RestoreGradedCells
 from .preprocessors.sandboxexecute import SandboxExecute
 from .preprocessors.sanitize import DropEmptyMetadata
-from .sandbox import SandboxPolicy, install_kernelspec, read_baseline, read_violations
+from .sandbox import (SandboxPolicy, install_kernelspec, kernel_manager_for, read_baseline,
+                      read_violations)
 
 __all__ = ["Job", "NotebookOutcome", "run_job", "NOTEBOOK_TIMEOUT_FACTOR"]
 
@@ -126,9 +124,7 @@ def _execute_notebook(job: Job, name: str, tmp: Path) -> NotebookOutcome:
     executor = SandboxExecute(timeout=job.timeout, interrupt_on_timeout=True,
                               notebook_timeout=NOTEBOOK_TIMEOUT_FACTOR * job.timeout,
                               kernel_name=kernel_name)
-    km = AsyncKernelManager(kernel_name=kernel_name,
-                            kernel_spec_manager=KernelSpecManager(
-                                kernel_dirs=[str(private / "kernels")]))
+    km = kernel_manager_for(private / "kernels", kernel_name)
     try:
         with setenv(NBGRADER_EXECUTION="autograde"):
             nb, resources = executor.preprocess(nb, resources, km=km)
@@ -159,7 +155,7 @@ def _execute_notebook(job: Job, name: str, tmp: Path) -> NotebookOutcome:
     if memory is not None and job.memory_mb:
         outcome.problems.append(f"the notebook used more than {job.memory_mb} MB of memory "
                                 f"(in cell {memory + 1})")
-    for step in (ClearMetadataPreprocessor(), LimitOutput(), CheckCellMetadata()):
+    for step in (LimitOutput(), CheckCellMetadata()):
         nb, resources = step.preprocess(nb, resources)
     job.autograded.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(job.autograded / f"{name}.ipynb"))
