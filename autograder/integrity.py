@@ -199,7 +199,8 @@ def compare(baseline: dict, current: dict | None) -> list[str]:
     if not isinstance(baseline, dict) or "modules" not in baseline:
         raise ValueError("expected a baseline fingerprint with a 'modules' section")
     if current is None:
-        return ["the grader's integrity check did not run"]
+        return ["the grader's integrity check did not run: something in the notebook, such "
+                "as an IPython input transformer, stopped cells from running as written"]
     reasons: list[str] = []
     skip = EXECUTION_STATE if baseline.get("context") != current.get("context") else frozenset()
     modules = current.get("modules", {})

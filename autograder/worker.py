@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, LimitOutput,
                                     OverwriteKernelspec)
 from nbgrader.utils import setenv
@@ -128,6 +128,13 @@ def _execute_notebook(job: Job, name: str, tmp: Path) -> NotebookOutcome:
     try:
         with setenv(NBGRADER_EXECUTION="autograde"):
             nb, resources = executor.preprocess(nb, resources, km=km)
+    except CellTimeoutError:
+        # The kernel did not answer even after the interrupt (it ignores SIGINT).
+        index = max(executor.current_cell, 0)
+        outcome.problems.append(f"the notebook ran longer than {job.timeout} s in cell "
+                                f"{_cell_number(nb, index)} and did not stop when interrupted")
+        _fail_unexecuted(nb, index, "the notebook was stopped at the grader's time limit "
+                                    "before this cell ran")
     except DeadKernelError:
         index = max(executor.current_cell, 0)
         number = _cell_number(nb, index)

@@ -55,7 +55,8 @@ def test_compare_names_what_was_replaced_and_ignores_additions(monkeypatch):
     monkeypatch.setattr(helpers.grading, "assert_close", lambda *a, **k: None)
     assert compare(before, baseline_fingerprint()) == [
         "numpy.allclose was replaced", "helpers.grading.assert_close was replaced"]
-    assert compare(before, None) == ["the grader's integrity check did not run"]
+    reasons = compare(before, None)
+    assert len(reasons) == 1 and reasons[0].startswith("the grader's integrity check did not run")
 
 
 def test_compare_sees_a_function_whose_code_was_swapped(monkeypatch):
@@ -203,7 +204,7 @@ def test_blanking_transformer_scores_zero_and_is_reported(sandbox):
     blank = "get_ipython().input_transformers_cleanup.append(lambda lines: [])"
     tests, tampering, _ = grade(sandbox, graded_notebook(blank))
     assert [error(c)[0] for c in tests] == ["GradingError", "GradingError"]
-    assert "the grader's integrity check did not run" in tampering
+    assert any(t.startswith("the grader's integrity check did not run") for t in tampering)
     assert "the test cell test_add stopped before its end without an error" in tampering
 
 
@@ -211,7 +212,7 @@ def test_blanking_transformer_scores_zero_and_is_reported(sandbox):
 def test_keep_last_line_transformer_is_reported(sandbox):
     keep_last = "get_ipython().input_transformers_cleanup.append(lambda lines: lines[-1:])"
     _, tampering, _ = grade(sandbox, graded_notebook(keep_last))
-    assert "the grader's integrity check did not run" in tampering
+    assert any(t.startswith("the grader's integrity check did not run") for t in tampering)
 
 
 @pytest.mark.slow
