@@ -252,7 +252,10 @@ def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, wor
         pending[key] = (submission, digest, staged.problems, job)
 
     attempts = {key: 0 for key in pending}
-    context = multiprocessing.get_context("spawn")
+    # fork: workers start at once with the grader's modules already imported (the
+    # parent has no threads of its own at this point); spawn where fork is missing.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     while pending:
         pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=context)
         futures = {}
