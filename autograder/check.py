@@ -1,34 +1,43 @@
-"""The student's pre-submission check: run the notebook, report each graded test.
+"""The student's pre-submission check: run the notebook as the grader will, report each test.
 
-``python -m autograder check NOTEBOOK`` executes the notebook the way
-``nbgrader validate`` would (``NBGRADER_EXECUTION=validate``, errors allowed,
-a time limit per cell), prints ``PASS test_x`` or ``FAIL test_x: <why>`` for
-every graded test cell, a summary, and exits 1 when anything failed.
-Hidden tests are not in the student's copy, so passing here is necessary, not
-sufficient.
+``python -m autograder check NOTEBOOK`` (or the last cell of every notebook,
+through ``helpers.runtime.check_notebook``):
+
+1. refuses what the grader could not read (not a file, empty, invalid JSON);
+2. compares the notebook with its released version (``notebooks/<topic>/``):
+   a test cell that was edited or deleted, or an answer cell that is gone,
+   is reported, because the grader puts the original back;
+3. restores those cells, then runs the notebook under the grader's limits
+   (a sandboxed kernel, the time limit per cell and per notebook, the memory
+   limit), with the same integrity checks;
+4. prints ``PASS`` or ``FAIL`` with the message for every visible test, the
+   warnings, and the visible score; exits 1 when anything failed or was
+   changed, 0 only when everything passed. Hidden tests run only when grading.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
+import shutil
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import DeadKernelError
 from nbgrader.utils import compute_checksum
 
+from .course import RELEASE_DIR, default_course_root
 from .errors import NotebookError
+from .preprocessors.restorecells import RestoreGradedCells
 from .results import failure_message, format_points
+from .sandbox import default_deny
 from .submissions import notebook_problem
+from .worker import execute_sandboxed
 
-__all__ = ["TestResult", "run_checks", "check_notebook"]
+__all__ = ["TestResult", "CheckReport", "run_checks", "check_notebook"]
 
-_TIMEOUT_ERROR = {"ename": "CellTimeoutError", "evalue": "",
-                  "traceback": ["CellTimeoutError: the cell ran longer than the time limit"]}
+DEFAULT_MEMORY_MB = 2048
 
 
 @dataclass(frozen=True)
@@ -41,13 +50,59 @@ class TestResult:
     message: str
 
 
+@dataclass
+class CheckReport:
+    """Everything ``check`` found."""
+
+    tests: list[TestResult]
+    warnings: list[str] = field(default_factory=list)  # changed or deleted graded cells
+    problems: list[str] = field(default_factory=list)  # time, memory, kernel death, tampering
+
+    @property
+    def ok(self) -> bool:
+        return all(t.passed for t in self.tests) and not self.warnings and not self.problems
+
+
+def _meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
 def _is_test(cell) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
+    meta = _meta(cell)
     return bool(meta.get("grade")) and not meta.get("solution") and bool(meta.get("grade_id"))
 
 
-def run_checks(path: str | os.PathLike, timeout: int = 60) -> list[TestResult]:
-    """Execute the notebook at ``path`` and return the result of each graded test cell.
+def find_release(path: Path, course_root: Path) -> Path | None:
+    """The released notebook with the same file name, if the course has exactly one."""
+    matches = sorted((course_root / RELEASE_DIR).glob(f"*/{path.name}"))
+    return matches[0] if len(matches) == 1 else None
+
+
+def _compare_with_release(nb, release) -> list[str]:
+    found = {_meta(c).get("grade_id"): c for c in nb.cells if _meta(c).get("grade_id")}
+    warnings = []
+    for cell in release.cells:
+        meta = _meta(cell)
+        name = meta.get("grade_id")
+        if not name:
+            continue
+        mine = found.get(name)
+        if _is_test(cell):
+            if mine is None:
+                warnings.append(f"the test cell {name} was deleted; the grader puts it back")
+            elif mine.source.strip() != cell.source.strip():
+                warnings.append(f"the test cell {name} was changed; the grader runs the "
+                                "original, so undo your change")
+        elif meta.get("solution") and mine is None:
+            warnings.append(f"the answer cell {name} is missing or lost its grading "
+                            "information; put your answer back in the released cell")
+    return warnings
+
+
+def run_checks(path: str | os.PathLike, timeout: int = 60,
+               memory_mb: int | None = DEFAULT_MEMORY_MB,
+               course_root: str | os.PathLike | None = None) -> CheckReport:
+    """Execute the notebook at ``path`` as the grader would; report every visible test.
 
     Raises
     ------
@@ -60,64 +115,71 @@ def run_checks(path: str | os.PathLike, timeout: int = 60) -> list[TestResult]:
     problem = notebook_problem(path)
     if problem is not None:
         raise NotebookError(f"{path} cannot be checked: {problem}")
+    root = Path(course_root) if course_root is not None else default_course_root()
     nb = nbformat.read(str(path), as_version=4)
-    altered = {}
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if _is_test(cell) and meta.get("checksum") and compute_checksum(cell) != meta["checksum"]:
-            altered[meta["grade_id"]] = ("this test cell was edited; the grader will put the "
-                                         "original back, so undo your change")
-    kernel = nb.metadata.get("kernelspec", {}).get("name", "python3")
-    client = NotebookClient(nb, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
-                            error_on_timeout=_TIMEOUT_ERROR, kernel_name=kernel,
-                            resources={"metadata": {"path": str(path.parent.resolve())}})
-    previous = os.environ.get("NBGRADER_EXECUTION")
-    os.environ["NBGRADER_EXECUTION"] = "validate"
-    died = False
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            client.execute()
-    except DeadKernelError:
-        died = True
-    finally:
-        if previous is None:
-            os.environ.pop("NBGRADER_EXECUTION", None)
-        else:
-            os.environ["NBGRADER_EXECUTION"] = previous
-    results = []
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    report = CheckReport(tests=[])
+    release_path = find_release(path, root)
+    if release_path is not None:
+        release = nbformat.read(str(release_path), as_version=4)
+        report.warnings = _compare_with_release(nb, release)
+        nb = RestoreGradedCells().restore_from_notebook(nb, release)
+    else:  # no released copy to compare with: nbgrader's checksums still tell an edit
+        report.warnings = [
+            f"the test cell {_meta(c)['grade_id']} was changed; the grader runs the original, "
+            "so undo your change"
+            for c in nb.cells
+            if _is_test(c) and _meta(c).get("checksum")
+            and compute_checksum(c) != _meta(c)["checksum"]]
+    deny = default_deny(root) if (root / "solutions").is_dir() else ()
+    with tempfile.TemporaryDirectory(prefix="autograder-check-") as tmp:
+        # The kernel sees the notebook alone, as it would if handed in alone.
+        alone = Path(tmp) / "submission"
+        alone.mkdir()
+        shutil.copyfile(path, alone / path.name)
+        nb, _, problems, tampering = execute_sandboxed(
+            nb, {}, alone, Path(tmp) / "run", deny=deny, timeout=timeout,
+            memory_mb=memory_mb, mode="validate")
+    report.problems = problems + [f"the grader would flag this notebook: {t}" for t in tampering]
     for cell in nb.cells:
         if not _is_test(cell):
             continue
-        grade_id = cell.metadata.nbgrader["grade_id"]
-        points = float(cell.metadata.nbgrader.get("points", 0) or 0)
-        ran = cell.get("execution_count") is not None or cell.get("outputs")
-        message = altered.get(grade_id) or failure_message(cell)
-        if not message and not ran:
-            message = "the kernel stopped before this cell ran" if died else "this cell did not run"
-        results.append(TestResult(grade_id, not message, points, message))
-    return results
+        meta = _meta(cell)
+        points = float(meta.get("points", 0) or 0)
+        message = failure_message(cell)
+        report.tests.append(TestResult(meta["grade_id"], not message, points, message))
+    return report
 
 
 def check_notebook(path: str | os.PathLike, timeout: int = 60,
-                   echo: Callable[[str], None] = print) -> int:
+                   memory_mb: int | None = DEFAULT_MEMORY_MB,
+                   echo: Callable[[str], None] = print,
+                   course_root: str | os.PathLike | None = None) -> int:
     """Run :func:`run_checks`, print one line per test and a summary; return the exit code.
 
     Returns
     -------
     int
-        0 when every graded test cell passed, 1 otherwise.
+        0 when every visible test passed and nothing was changed, 1 otherwise.
     """
-    results = run_checks(path, timeout)
-    for result in results:
+    report = run_checks(path, timeout, memory_mb, course_root)
+    for result in report.tests:
         echo(f"PASS {result.grade_id}" if result.passed
              else f"FAIL {result.grade_id}: {result.message}")
-    passed = sum(r.passed for r in results)
-    earned = sum(r.points for r in results if r.passed)
-    total = sum(r.points for r in results)
-    if not results:
+    for warning in report.warnings:
+        echo(f"WARNING: {warning}")
+    for problem in report.problems:
+        echo(f"PROBLEM: {problem}")
+    if not report.tests:
         echo("No graded test cells found in this notebook.")
-        return 0
-    echo(f"{passed}/{len(results)} tests passed, {format_points(earned)}/{format_points(total)} "
-         "visible points (hidden tests run only when grading).")
-    return 0 if passed == len(results) else 1
+        return 0 if report.ok else 1
+    passed = sum(r.passed for r in report.tests)
+    earned = sum(r.points for r in report.tests if r.passed)
+    total = sum(r.points for r in report.tests)
+    echo(f"{passed}/{len(report.tests)} visible tests passed; estimated score "
+         f"{format_points(earned)}/{format_points(total)} if the hidden tests pass too.")
+    if report.ok:
+        echo("Everything passes: your notebook is ready to hand in.")
+    return 0 if report.ok else 1

@@ -1,8 +1,8 @@
 """The instructor's command line: ``python -m autograder <command>``.
 
-Commands: ``release``, ``grade``, ``check``, ``demo`` (``feedback``, ``report``,
-``--workers`` and ``--memory-mb`` come in a later version). Every error of
-ours becomes one line ``autograder: <sentence>`` on stderr and exit status 2.
+Commands: ``release``, ``grade``, ``feedback``, ``report``, ``check`` and
+``demo``. Every error of ours becomes one line ``autograder: <sentence>`` on
+stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from .check import check_notebook
 from .course import default_course_root
 from .demo import format_table, run_demo
 from .errors import AutograderError
+from .feedback import generate_feedback
 from .grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, grade_class
 from .worker import NOTEBOOK_TIMEOUT_FACTOR
 from .release import release_course
+from .report import build_report, summary_text
 
 __all__ = ["build_parser", "main"]
 
@@ -69,8 +71,22 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", parents=[common],
                                 help="run a notebook's visible tests before handing it in")
     check.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    check.add_argument("--memory-mb", type=_positive_int, default=DEFAULT_MEMORY_MB,
+                       metavar="MB", help=f"memory limit of the kernel (default {DEFAULT_MEMORY_MB})")
     check.add_argument("--timeout", type=_positive_int, default=DEFAULT_TIMEOUT,
                        metavar="SECONDS", help=f"time limit per cell (default {DEFAULT_TIMEOUT})")
+
+    feedback = commands.add_parser("feedback", parents=[common],
+                                   help="write an HTML feedback page per student and notebook")
+    feedback.add_argument("--out", type=Path, default=Path("grading"), metavar="DIR",
+                          help="the folder `grade` wrote (default: grading/)")
+    feedback.add_argument("--db", default=None, metavar="URL",
+                          help="gradebook SQLAlchemy URL (default: sqlite:///DIR/gradebook.db)")
+
+    report = commands.add_parser("report", parents=[common],
+                                 help="summarise a graded class: terminal summary and HTML page")
+    report.add_argument("--out", type=Path, default=Path("grading"), metavar="DIR",
+                        help="the folder `grade` wrote (default: grading/)")
 
     demo = commands.add_parser("demo", parents=[common],
                                help="grade a synthetic class built from the solutions")
@@ -101,7 +117,16 @@ def _run(args: argparse.Namespace) -> int:
               f"({time.monotonic() - start:.0f} s)")
         return 0
     if args.command == "check":
-        return check_notebook(args.notebook, timeout=args.timeout)
+        return check_notebook(args.notebook, timeout=args.timeout, memory_mb=args.memory_mb,
+                              course_root=course)
+    if args.command == "feedback":
+        pages = generate_feedback(args.out, course, db_url=args.db)
+        print(f"wrote {len(pages)} feedback pages under {Path(args.out) / 'feedback'}")
+        return 0
+    if args.command == "report":
+        build_report(args.out)
+        print(summary_text(args.out))
+        return 0
     if args.command == "demo":
         run_demo(course, args.out, timeout=args.timeout)
         return 0

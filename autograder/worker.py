@@ -30,7 +30,7 @@ from .preprocessors.sanitize import DropEmptyMetadata
 from .sandbox import (SandboxPolicy, install_kernelspec, kernel_manager_for, read_baseline,
                       read_violations)
 
-__all__ = ["Job", "NotebookOutcome", "run_job", "NOTEBOOK_TIMEOUT_FACTOR"]
+__all__ = ["Job", "NotebookOutcome", "run_job", "execute_sandboxed", "NOTEBOOK_TIMEOUT_FACTOR"]
 
 # The whole notebook may run this many times the per-cell limit.
 NOTEBOOK_TIMEOUT_FACTOR = 5
@@ -97,76 +97,108 @@ def _timeout_cell(nb) -> int | None:
     return None
 
 
-def _execute_notebook(job: Job, name: str, tmp: Path) -> NotebookOutcome:
-    outcome = NotebookOutcome(name)
+def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Path, ...],
+                      timeout: int, memory_mb: int | None, mode: str = "autograde"):
+    """Run a restored notebook in a confined kernel, as the grader and ``check`` both do.
+
+    Parameters
+    ----------
+    nb : NotebookNode
+        The notebook, graded cells already restored; executed in place.
+    resources : dict
+        nbconvert resources; ``resources["metadata"]["path"]`` is set here.
+    source : Path
+        The folder whose files the kernel gets a copy of (the submission).
+    tmp : Path
+        An empty private folder for this run.
+    deny : tuple of Path
+        Folders the notebook may not read or write.
+    timeout : int
+        Seconds per cell; the whole notebook gets ``NOTEBOOK_TIMEOUT_FACTOR`` times that.
+    memory_mb : int or None
+        Memory limit of the kernel.
+    mode : str
+        ``NBGRADER_EXECUTION`` for the kernel: ``"autograde"`` or ``"validate"``.
+
+    Returns
+    -------
+    (NotebookNode, dict, list of str, list of str)
+        The executed notebook (marker lines and integrity cells removed), the
+        resources, the problems (time, memory, kernel death) and the tampering found.
+    """
+    problems: list[str] = []
+    tmp.mkdir(parents=True, exist_ok=True)
     work = tmp / "work"
     private = tmp / "grader"  # the sandbox's log and kernelspec: denied to the student
-    shutil.copytree(job.submitted, work, symlinks=False,
-                    ignore=shutil.ignore_patterns(".*", "__pycache__"))
+    shutil.copytree(source, work, symlinks=False, ignore=shutil.ignore_patterns(".*", "__pycache__"))
     private.mkdir()
-    policy = SandboxPolicy(work_dir=work, deny=tuple(job.deny) + (private,),
-                           memory_mb=job.memory_mb, log_path=private / "violations.jsonl")
+    policy = SandboxPolicy(work_dir=work, deny=tuple(deny) + (private,), memory_mb=memory_mb,
+                           log_path=private / "violations.jsonl")
     kernel_name = install_kernelspec(policy, private / "kernels")
-
-    nb = nbformat.read(str(work / f"{name}.ipynb"), as_version=4)
-    resources = {
-        "nbgrader": {"notebook": name, "assignment": job.assignment, "student": job.student_id,
-                     "db_url": job.db_url},
-        "metadata": {"path": str(work)},
-        "autograder": {},
-    }
-    for step in (ClearOutput(), DeduplicateIds(), DropEmptyMetadata(), OverwriteKernelspec(),
-                 RestoreGradedCells(), CheckCellMetadata()):
-        nb, resources = step.preprocess(nb, resources)
+    resources.setdefault("metadata", {})["path"] = str(work)
+    resources.setdefault("autograder", {})
 
     nonce = secrets.token_hex(16)
     nb, resources = MarkGradedCells(nonce=nonce).preprocess(nb, resources)
-    executor = SandboxExecute(timeout=job.timeout, interrupt_on_timeout=True,
-                              notebook_timeout=NOTEBOOK_TIMEOUT_FACTOR * job.timeout,
+    executor = SandboxExecute(timeout=timeout, interrupt_on_timeout=True,
+                              notebook_timeout=NOTEBOOK_TIMEOUT_FACTOR * timeout,
                               kernel_name=kernel_name)
     km = kernel_manager_for(private / "kernels", kernel_name)
     try:
-        with setenv(NBGRADER_EXECUTION="autograde"):
+        with setenv(NBGRADER_EXECUTION=mode):
             nb, resources = executor.preprocess(nb, resources, km=km)
     except CellTimeoutError:
         # The kernel did not answer even after the interrupt (it ignores SIGINT).
         index = max(executor.current_cell, 0)
-        outcome.problems.append(f"the notebook ran longer than {job.timeout} s in cell "
-                                f"{_cell_number(nb, index)} and did not stop when interrupted")
+        problems.append(f"the notebook ran longer than {timeout} s in cell "
+                        f"{_cell_number(nb, index)} and did not stop when interrupted")
         _fail_unexecuted(nb, index, "the notebook was stopped at the grader's time limit "
                                     "before this cell ran")
     except DeadKernelError:
         index = max(executor.current_cell, 0)
         number = _cell_number(nb, index)
         if executor.deadline_hit:
-            total = NOTEBOOK_TIMEOUT_FACTOR * job.timeout
-            outcome.problems.append(f"the notebook ran longer than {total} s in total "
-                                    f"(stopped in cell {number})")
+            total = NOTEBOOK_TIMEOUT_FACTOR * timeout
+            problems.append(f"the notebook ran longer than {total} s in total "
+                            f"(stopped in cell {number})")
             why = "the notebook was stopped at the grader's time limit before this cell ran"
         else:
-            outcome.problems.append(f"the kernel stopped while running cell {number}")
+            problems.append(f"the kernel stopped while running cell {number}")
             why = "the kernel stopped before this cell ran"
         _fail_unexecuted(nb, index, why)
 
     resources["autograder"]["baseline"] = read_baseline(policy.log_path)
     nb, resources = VerifyGradedCells(nonce=nonce).preprocess(nb, resources)
-    outcome.tampering.extend(resources["autograder"].get("tampering", []))
-    outcome.tampering.extend(v for v in read_violations(policy.log_path)
-                             if v not in outcome.tampering)
+    tampering = list(resources["autograder"].get("tampering", []))
+    tampering.extend(v for v in read_violations(policy.log_path) if v not in tampering)
 
     timed_out = _timeout_cell(nb)
-    if timed_out is not None and not outcome.problems:
-        outcome.problems.append(f"the notebook ran longer than {job.timeout} s in cell "
-                                f"{timed_out + 1}")
+    if timed_out is not None and not problems:
+        problems.append(f"the notebook ran longer than {timeout} s in cell {timed_out + 1}")
     memory = _memory_error(nb)
-    if memory is not None and job.memory_mb:
-        outcome.problems.append(f"the notebook used more than {job.memory_mb} MB of memory "
-                                f"(in cell {memory + 1})")
+    if memory is not None and memory_mb:
+        problems.append(f"the notebook used more than {memory_mb} MB of memory "
+                        f"(in cell {memory + 1})")
+    return nb, resources, problems, tampering
+
+
+def _execute_notebook(job: Job, name: str, tmp: Path) -> NotebookOutcome:
+    nb = nbformat.read(str(job.submitted / f"{name}.ipynb"), as_version=4)
+    resources = {
+        "nbgrader": {"notebook": name, "assignment": job.assignment, "student": job.student_id,
+                     "db_url": job.db_url},
+    }
+    for step in (ClearOutput(), DeduplicateIds(), DropEmptyMetadata(), OverwriteKernelspec(),
+                 RestoreGradedCells(), CheckCellMetadata()):
+        nb, resources = step.preprocess(nb, resources)
+    nb, resources, problems, tampering = execute_sandboxed(
+        nb, resources, job.submitted, tmp, deny=job.deny, timeout=job.timeout,
+        memory_mb=job.memory_mb)
     for step in (LimitOutput(), CheckCellMetadata()):
         nb, resources = step.preprocess(nb, resources)
     job.autograded.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(job.autograded / f"{name}.ipynb"))
-    return outcome
+    return NotebookOutcome(name, problems=problems, tampering=tampering)
 
 
 def run_job(job: Job) -> list[NotebookOutcome]:

@@ -62,6 +62,36 @@ class RestoreGradedCells(OverwriteCells):
         self._add_missing_tests(nb, source, points, solutions)
         return nb, resources
 
+    def restore_from_notebook(self, nb, reference):
+        """Restore ``nb``'s graded cells from another notebook (no gradebook needed).
+
+        Used by ``check``, which compares a student's notebook with the released
+        one: the same three steps, with the reference notebook's cells standing
+        in for the gradebook's source cells.
+        """
+        source, points, solutions = [], {}, set()
+        for cell in reference.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if not meta.get("grade_id"):
+                continue
+            source.append({"name": meta["grade_id"], "source": cell.source,
+                           "cell_type": cell.cell_type, "locked": meta.get("locked", False),
+                           "checksum": meta.get("checksum")})
+            if meta.get("grade"):
+                points[meta["grade_id"]] = meta.get("points", 0)
+            if meta.get("solution"):
+                solutions.add(meta["grade_id"])
+        self._reattach_metadata(nb, source, points, solutions)
+        originals = {c["name"]: c for c in source}
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            name = meta.get("grade_id")
+            if name in points and name not in solutions and name in originals:
+                cell.source = originals[name]["source"]
+                cell.metadata["nbgrader"] = self._metadata(originals[name], points, solutions)
+        self._add_missing_tests(nb, source, points, solutions)
+        return nb
+
     # -- step 1 -------------------------------------------------------------
     def _reattach_metadata(self, nb, source, points, solutions):
         present = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells

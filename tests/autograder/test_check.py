@@ -18,7 +18,7 @@ def test_check_fails_on_an_unfinished_notebook(released, tmp_path):
     lines = []
     assert check_notebook(path, timeout=20, echo=lines.append) == 1
     assert lines[:2] == ["PASS test_add", "FAIL test_scale: NotImplementedError"]
-    assert lines[2].startswith("1/2 tests passed, 1/3 visible points")
+    assert lines[2].startswith("1/2 visible tests passed; estimated score 1/3")
 
 
 @pytest.mark.slow
@@ -27,7 +27,8 @@ def test_check_passes_on_a_finished_notebook(released, tmp_path):
     nbformat.write(F.student_notebook(released, F.RIGHT), str(path))
     lines = []
     assert check_notebook(path, timeout=20, echo=lines.append) == 0
-    assert lines[-1].startswith("2/2 tests passed, 3/3 visible points")
+    assert lines[-2].startswith("2/2 visible tests passed; estimated score 3/3")
+    assert lines[-1].startswith("Everything passes")
 
 
 @pytest.mark.slow
@@ -40,7 +41,7 @@ def test_check_fails_on_an_edited_test_cell(released, tmp_path):
     nbformat.write(nb, str(path))
     lines = []
     assert check_notebook(path, timeout=20, echo=lines.append) == 1
-    assert lines[1].startswith("FAIL test_scale: this test cell was edited")
+    assert "WARNING: the test cell test_scale was changed; the grader runs the original, so undo your change" in lines
 
 
 def test_check_refuses_missing_and_invalid_files(tmp_path):
@@ -50,3 +51,26 @@ def test_check_refuses_missing_and_invalid_files(tmp_path):
     bad.write_text("{")
     with pytest.raises(NotebookError, match="not valid notebook JSON"):
         check_notebook(bad)
+
+
+@pytest.mark.slow
+def test_check_restores_and_reports_test_cells_changed_against_the_release(released, tmp_path):
+    # The course's own release is the reference: a deleted and an edited test cell are
+    # reported, and the originals run, so a wrong answer cannot pass by editing its test.
+    course = tmp_path / "course"
+    F.make_course(course)
+    from autograder.release import release_course
+    release_course(course)
+    nb = F.student_notebook(released, F.WRONG_SCALE)
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "test_add"]
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_scale":
+            cell.source = "pass"
+    path = tmp_path / "toy.ipynb"
+    nbformat.write(nb, str(path))
+    lines = []
+    assert check_notebook(path, timeout=20, echo=lines.append, course_root=course) == 1
+    assert any(line.startswith("FAIL test_scale") for line in lines)
+    assert "PASS test_add" in lines  # put back from the release, and the answer is right
+    assert any("test_add was deleted" in line for line in lines)
+    assert any("test_scale was changed" in line for line in lines)

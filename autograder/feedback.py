@@ -1,0 +1,316 @@
+"""Write one HTML feedback page per student and notebook from a graded class.
+
+``python -m autograder feedback`` reads ``OUT/grades.csv`` and, for every row,
+writes ``OUT/feedback/<student_id>/<assignment>/<notebook>.html``. Each page is
+nbgrader's own feedback (its ``GetGrades`` preprocessor and its ``feedback``
+nbconvert template: points per graded cell and the total), with three
+additions for the student: every failed test cell shows the test's sentence
+first (the ``GradingError`` message of :mod:`helpers.grading`) and the raw
+traceback collapsed after it, a passed test cell shows a short mark, and an
+``error`` or ``flagged`` submission opens with a coloured banner saying why.
+Pages open from disk: styles are inline and no script is loaded from the network.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import nbgrader
+from nbconvert.exporters import HTMLExporter
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbformat.v4 import new_output
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import GetGrades
+from traitlets.config import Config
+
+from .course import SOURCE_DIR
+from .errors import AutograderError
+from .results import GRADES_HEADER, format_points
+
+__all__ = ["FeedbackError", "generate_feedback", "read_grades", "strip_ansi", "failure_text"]
+
+# What is written when a row names no notebook we know (e.g. an unknown assignment).
+FALLBACK_PAGE = "index"
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
+# A script or stylesheet fetched from elsewhere: the page must work offline.
+_REMOTE_SCRIPT = re.compile(
+    r"<script\b[^>]*\bsrc\s*=\s*[\"']?\s*(?:https?:)?//[^>]*>.*?</script\s*>",
+    re.IGNORECASE | re.DOTALL)
+_REMOTE_LINK = re.compile(
+    r"<link\b[^>]*\bhref\s*=\s*[\"']?\s*(?:https?:)?//[^>]*>", re.IGNORECASE)
+# nbconvert's inline MathJax set-up: useless once the MathJax script is gone.
+_MATHJAX_SETUP = re.compile(r"<script\b[^>]*>(?:(?!</script).)*MathJax(?:(?!</script).)*"
+                            r"</script\s*>", re.IGNORECASE | re.DOTALL)
+
+_NBGRADER_TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
+_BOOTSTRAP_CSS = _NBGRADER_TEMPLATES / "static" / "node_modules" / "bootstrap" / "dist" / "css"
+
+STYLE = """<style type="text/css">
+.ag-banner { margin: 0 0 1em 0; padding: 0.8em 1.2em; border-radius: 4px;
+  border-left: 6px solid; font-size: 15px; }
+.ag-banner h2 { margin: 0 0 0.3em 0; font-size: 18px; }
+.ag-banner p { margin: 0.2em 0; white-space: pre-wrap; }
+.ag-graded { background: #eef6ee; border-color: #3c8d40; }
+.ag-error { background: #fdecea; border-color: #c62828; }
+.ag-flagged { background: #fff4e0; border-color: #e08a00; }
+.ag-fail { margin: 0.3em 0; padding: 0.6em 0.9em; background: #fdecea;
+  border: 1px solid #e6a5a0; border-left: 6px solid #c62828; border-radius: 4px; }
+.ag-fail .ag-title { font-weight: bold; color: #8e1c1c; margin-bottom: 0.3em; }
+.ag-fail .ag-message { white-space: pre-wrap; font-size: 14px; margin: 0; }
+.ag-fail details { margin-top: 0.5em; }
+.ag-fail summary { cursor: pointer; color: #555; }
+.ag-fail details pre { font-size: 12px; background: #fff; padding: 0.5em;
+  border: 1px solid #ddd; overflow-x: auto; white-space: pre; }
+.ag-pass { margin: 0.3em 0; padding: 0.3em 0.9em; background: #eef6ee;
+  border-left: 6px solid #3c8d40; border-radius: 4px; color: #1d5e20; font-weight: bold; }
+</style>
+"""
+
+
+class FeedbackError(AutograderError):
+    """Feedback cannot be written: no grades yet, or an unsafe name in them."""
+
+
+def strip_ansi(text: str) -> str:
+    """``text`` without terminal colour codes."""
+    return _ANSI.sub("", text)
+
+
+def failure_text(outputs) -> tuple[str, str]:
+    """What a failed cell says to the student, and its raw traceback (both plain text).
+
+    A ``GradingError`` gives its sentence alone; another error gives
+    ``Name: value``; a cell without an error gives its first stderr lines.
+    """
+    for output in outputs:
+        if output.get("output_type") == "error":
+            name, value = output.get("ename", "Error"), strip_ansi(output.get("evalue", ""))
+            message = value if name == "GradingError" and value else f"{name}: {value}"
+            return message.strip(), strip_ansi("\n".join(output.get("traceback", [])))
+    for output in outputs:
+        if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            text = strip_ansi(output.get("text", "")).strip()
+            if text:
+                return f"The test wrote to the error stream, which counts as a failure:\n{text}", ""
+    return "", ""
+
+
+def _html_output(markup: str):
+    return new_output("display_data", data={"text/html": markup})
+
+
+def _points(score, points) -> str:
+    return f"{format_points(score)} / {format_points(points)} points"
+
+
+def _mark_test_cell(cell, status: str, reason: str) -> None:
+    """Put a pass mark or a failure box first among a graded test cell's outputs."""
+    meta = cell.metadata.nbgrader
+    score, points = meta.get("score") or 0.0, meta.get("points") or 0.0
+    if score >= points:
+        cell.outputs = [_html_output(f'<div class="ag-pass">&#10004; passed &mdash; '
+                                     f'{_points(score, points)}</div>')] + cell.outputs
+        return
+    message, traceback = failure_text(cell.outputs)
+    if status == "flagged":
+        message = f"No points: your submission was flagged ({reason})." + (
+            f"\n\nThe test said: {message}" if message else "")
+    elif not message:
+        message = "This test cell earned no points, although it printed no error."
+    if score > 0:
+        title = f"Partly passed &mdash; {_points(score, points)}"
+    else:
+        title = f"Failed &mdash; {_points(score, points)}"
+    box = [f'<div class="ag-fail"><div class="ag-title">&#10008; {title}</div>',
+           f'<p class="ag-message">{html.escape(message)}</p>']
+    if traceback:
+        box.append("<details><summary>Show the full traceback</summary>"
+                   f"<pre>{html.escape(traceback)}</pre></details>")
+    box.append("</div>")
+    # The raw error is inside the box now; prints made before it stay below.
+    rest = [o for o in cell.outputs if o.get("output_type") != "error"]
+    cell.outputs = [_html_output("".join(box))] + rest
+
+
+def _banner(row: dict, notebook: str, note: str = "") -> str:
+    status, reason = row["status"], row["reason"]
+    score = f"{html.escape(row['score'])} of {html.escape(row['max_score'])} points"
+    if status == "error":
+        head, text = "Your submission could not be graded in full", reason
+    elif status == "flagged":
+        head, text = "Your submission was flagged", reason
+    else:
+        status, head, text = "graded", "Your submission was graded", ""
+    parts = [f'<div class="ag-banner ag-{status}" id="ag-banner">',
+             f"<h2>{html.escape(head)}</h2>",
+             f"<p>Student: {html.escape(row['student_id'])} &middot; assignment "
+             f"{html.escape(row['assignment'])} &middot; notebook {html.escape(notebook)}</p>"]
+    if text:
+        parts.append(f'<p class="ag-reason"><strong>Why:</strong> {html.escape(text)}</p>')
+    parts.append(f"<p>Score for the assignment: {score}.</p>")
+    if note:
+        parts.append(f"<p>{html.escape(note)}</p>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _offline(page: str) -> str:
+    page = _REMOTE_SCRIPT.sub("", page)
+    page = _REMOTE_LINK.sub("", page)
+    return _MATHJAX_SETUP.sub("", page)
+
+
+def _exporter() -> HTMLExporter:
+    # The set-up of nbgrader's GenerateFeedback converter, without its course-folder walk.
+    config = Config()
+    config.HTMLExporter.template_name = "feedback"
+    config.HTMLExporter.extra_template_basedirs = [str(_NBGRADER_TEMPLATES / "templates")]
+    config.HTMLExporter.extra_template_paths = [str(_BOOTSTRAP_CSS)]
+    config.HTMLExporter.embed_images = True
+    exporter = HTMLExporter(config=config)
+    exporter.register_preprocessor(CSSHTMLHeaderPreprocessor(), enabled=True)
+    return exporter
+
+
+def _notebook_page(path: Path, row: dict, notebook: str, db_url: str) -> str:
+    nb = nbformat.read(str(path), as_version=4)
+    resources = {"nbgrader": {"notebook": notebook, "assignment": row["assignment"],
+                              "student": row["student_id"], "db_url": db_url}}
+    nb, resources = GetGrades().preprocess(nb, resources)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            _mark_test_cell(cell, row["status"], row["reason"])
+    resources["metadata"] = {"name": notebook}
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    return body
+
+
+def _banner_page(row: dict, notebook: str, note: str) -> str:
+    title = html.escape(f"{notebook} - {row['student_id']}")
+    return ("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\" />\n"
+            f"<title>{title}</title>\n{STYLE}</head>\n"
+            "<body style=\"font-family: sans-serif; margin: 2em;\">\n"
+            f"{_banner(row, notebook, note)}\n</body>\n</html>\n")
+
+
+def _insert(page: str, row: dict, notebook: str) -> str:
+    page = page.replace("</head>", STYLE + "</head>", 1)
+    match = re.search(r"<body\b[^>]*>", page)
+    banner = _banner(row, notebook)
+    if match is None:
+        return banner + page
+    return page[:match.end()] + "\n" + banner + page[match.end():]
+
+
+def _safe_part(name: str, what: str) -> str:
+    if (not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name
+            or ".." in name):
+        raise FeedbackError(f"refusing to write feedback for the {what} {name!r}: "
+                            "the name cannot be a folder inside feedback/")
+    return name
+
+
+def _notebook_names(course_root: Path, db_url: str, row: dict) -> list[str]:
+    """The notebooks of a submission: the gradebook's, else the course's sources."""
+    names: list[str] = []
+    missing_db = db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):]).is_file()
+    if not missing_db:  # opening a missing SQLite gradebook would create an empty one
+        with Gradebook(db_url) as gb:
+            try:
+                submission = gb.find_submission(row["assignment"], row["student_id"])
+                names = sorted(n.name for n in submission.notebooks)
+            except MissingEntry:
+                pass
+    source = course_root / SOURCE_DIR / row["assignment"]
+    if not names and source.is_dir():
+        names = sorted(p.stem for p in source.glob("*.ipynb"))
+    return names or [FALLBACK_PAGE]
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_grades(out: Path) -> list[dict]:
+    """The rows of ``OUT/grades.csv`` as dicts; raises FeedbackError when it is missing."""
+    grades = out / "grades.csv"
+    if not grades.is_file():
+        raise FeedbackError(f"{out} has no grades.csv; run `python -m autograder grade` first")
+    with open(grades, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if tuple(reader.fieldnames or ()) != GRADES_HEADER:
+            raise FeedbackError(f"{grades} does not start with the header "
+                                f"{','.join(GRADES_HEADER)}; run grade again")
+        return list(reader)
+
+
+def generate_feedback(out_dir: str | os.PathLike, course_root: str | os.PathLike, *,
+                      db_url: str | None = None) -> list[Path]:
+    """Write ``OUT/feedback/<student_id>/<assignment>/<notebook>.html`` for every row of grades.csv.
+
+    Parameters
+    ----------
+    out_dir : path
+        The folder ``grade`` wrote (``grades.csv``, ``gradebook.db``, ``autograded/``).
+    course_root : path
+        Course folder holding ``solutions/``: names the notebooks of a submission
+        the gradebook does not know (e.g. one that was not valid JSON).
+    db_url : str, optional
+        SQLAlchemy URL of the gradebook; default ``sqlite:///OUT/gradebook.db``.
+
+    Returns
+    -------
+    list of Path
+        The pages written, in the order of ``grades.csv``. A row whose
+        assignment has no known notebook gets ``index.html``.
+
+    Raises
+    ------
+    FeedbackError
+        When ``OUT/grades.csv`` is missing or malformed, or a student id or
+        assignment name could leave ``OUT/feedback``.
+    """
+    out = Path(out_dir).resolve()
+    rows = read_grades(out)
+    course_root = Path(course_root).resolve()
+    db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
+    root = out / "feedback"
+    for row in rows:
+        _safe_part(row["student_id"], "student id")
+        _safe_part(row["assignment"], "assignment")
+    written = []
+    for row in rows:
+        folder = (root / row["student_id"] / row["assignment"]).resolve()
+        if root.resolve() not in folder.parents:
+            raise FeedbackError(f"refusing to write feedback for {row['student_id']!r} "
+                                "outside the feedback folder")
+        for notebook in _notebook_names(course_root, db_url, row):
+            _safe_part(notebook, "notebook")
+            autograded = out / "autograded" / row["student_id"] / row["assignment"] / (
+                f"{notebook}.ipynb")
+            page = None
+            if autograded.is_file():
+                try:
+                    page = _insert(_notebook_page(autograded, row, notebook, db_url), row,
+                                   notebook)
+                except (MissingEntry, ValueError, KeyError):
+                    page = None  # graded cells unknown to the gradebook: banner only
+            if page is None:
+                note = ("There is no graded copy of this notebook to show, so this page "
+                        "only says why.") if row["status"] != "graded" else (
+                        "There is no graded copy of this notebook to show.")
+                page = _banner_page(row, notebook, note)
+            path = folder / f"{notebook}.html"
+            _write(path, _offline(page))
+            written.append(path)
+    return written
