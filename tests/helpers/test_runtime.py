@@ -30,3 +30,22 @@ def test_requires_lets_real_bugs_through():
     with pytest.raises(ZeroDivisionError):
         with requires("conv2d_naive"):
             1 / 0
+
+
+def test_check_notebook_is_skipped_in_fast_mode(monkeypatch, capsys):
+    from helpers.runtime import check_notebook
+
+    monkeypatch.setenv("COURSE_FAST", "1")
+    assert check_notebook("anything.ipynb") is True
+    assert "skipped" in capsys.readouterr().out
+
+
+def test_check_notebook_names_a_missing_file(monkeypatch, tmp_path, capsys):
+    from helpers.runtime import check_notebook
+
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert check_notebook("missing.ipynb") is False
+    captured = capsys.readouterr()
+    assert "There is no file missing.ipynb" in captured.out and captured.err == ""
