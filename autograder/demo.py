@@ -42,6 +42,7 @@ STUDENTS = {
     "partial": "the first half of the exercises solved, the rest left as released",
     "wrong": "every solution region replaced by `return 0`",
     "tamperer": "every solution returns an object whose == and bool always say yes",
+    "patcher": "wrong answers, and numpy's comparisons rebound to always say yes: flagged",
     "deleted_tests": "reference solutions, but every graded test cell deleted",
     "broken_json": "a notebook file cut in half",
     "empty_file": "an empty notebook file",
@@ -101,6 +102,20 @@ def _student(released: Path, source: Path, choose: Callable[[int, str], str | No
     return nb
 
 
+_PATCH = ("import numpy as _np\n"
+          "_np.allclose = lambda *args, **kwargs: True\n"
+          "_np.testing.assert_allclose = lambda *args, **kwargs: None\n")
+
+
+def _patched(nb):
+    """``nb`` with numpy's comparisons rebound in its first solution cell."""
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            cell.source = _PATCH + cell.source
+            break
+    return nb
+
+
 def build_demo_class(course_root: str | os.PathLike, dest: str | os.PathLike) -> Path:
     """Write the synthetic class as ``dest/<student>/<assignment>/<notebook>.ipynb``.
 
@@ -125,6 +140,7 @@ def build_demo_class(course_root: str | os.PathLike, dest: str | os.PathLike) ->
                                         lambda i, g: "solution" if i < half else None),
                     "wrong": _student(released, source, lambda i, g: "wrong"),
                     "tamperer": _student(released, source, lambda i, g: "tamper"),
+                    "patcher": _patched(_student(released, source, lambda i, g: "wrong")),
                     "deleted_tests": _student(released, source, lambda i, g: "solution",
                                               drop_tests=True),
                 }

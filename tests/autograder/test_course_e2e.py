@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 
@@ -23,12 +24,13 @@ def demo(tmp_path_factory):
         grades = list(csv.DictReader(f))
     with open(out / "tests.csv", newline="", encoding="utf-8") as f:
         tests = list(csv.DictReader(f))
-    return run.stdout, grades, tests
+    return run.stdout, grades, tests, out
+
 
 
 @pytest.mark.slow
 def test_demo_grades_every_student_of_every_notebook_once(demo):
-    stdout, grades, _ = demo
+    stdout, grades, _, _ = demo
     assignments = list_assignments(ROOT)
     assert list(grades[0]) == ["student_id", "assignment", "score", "max_score", "status", "reason"]
     pairs = [(g["student_id"], g["assignment"]) for g in grades]
@@ -41,7 +43,7 @@ def test_demo_grades_every_student_of_every_notebook_once(demo):
 
 @pytest.mark.slow
 def test_demo_scores_are_believable(demo):
-    _, grades, _ = demo
+    _, grades, _, _ = demo
     for assignment in list_assignments(ROOT):
         rows = {g["student_id"]: g for g in grades if g["assignment"] == assignment}
         full = float(rows["reference"]["max_score"])
@@ -58,7 +60,7 @@ def test_demo_scores_are_believable(demo):
 
 @pytest.mark.slow
 def test_demo_tests_csv_has_one_row_per_graded_cell_with_messages_for_failures(demo):
-    _, grades, tests = demo
+    _, grades, tests, _ = demo
     assert list(tests[0]) == ["student_id", "assignment", "notebook", "grade_id", "points",
                               "max_points", "message"]
     reference = [t for t in tests if t["student_id"] == "reference"]
@@ -73,3 +75,47 @@ def test_demo_tests_csv_has_one_row_per_graded_cell_with_messages_for_failures(d
             cells = [t for t in tests if t["student_id"] == student and t["assignment"] == assignment]
             row = next(g for g in grades if g["student_id"] == student and g["assignment"] == assignment)
             assert sum(float(t["points"]) for t in cells) == pytest.approx(float(row["score"]))
+
+
+@pytest.mark.slow
+def test_demo_flags_the_student_who_rebinds_numpy(demo):
+    _, grades, _, _ = demo
+    for row in (g for g in grades if g["student_id"] == "patcher"):
+        assert row["status"] == "flagged" and "numpy.allclose was replaced" in row["reason"]
+        assert float(row["score"]) == 0
+
+
+@pytest.mark.slow
+def test_nbgrader_export_of_the_gradebook_agrees_with_grades_csv(demo, tmp_path):
+    _, grades, _, out = demo
+    exported = tmp_path / "export.csv"
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    run = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "export",
+         f"--CourseDirectory.db_url=sqlite:///{out / 'gradebook.db'}", f"--to={exported}"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stderr
+    with open(exported, newline="", encoding="utf-8") as f:
+        rows = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(f)}
+    assert set(rows) == {(g["student_id"], g["assignment"]) for g in grades}
+    for g in grades:
+        r = rows[(g["student_id"], g["assignment"])]
+        assert float(r["score"]) == float(g["score"]), g["student_id"]
+        assert float(r["max_score"]) == float(g["max_score"])
+
+
+@pytest.mark.slow
+def test_formgrader_api_reads_the_gradebook(demo):
+    # What nbgrader's formgrader shows comes from NbGraderAPI over the same folder.
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    _, grades, _, out = demo
+    coursedir = CourseDirectory(root=str(out))
+    coursedir.db_url = f"sqlite:///{out / 'gradebook.db'}"
+    coursedir.source_directory = str(ROOT / "solutions")
+    api = NbGraderAPI(coursedir=coursedir)
+    for assignment in list_assignments(ROOT):
+        submissions = {s["student"]: s for s in api.get_submissions(assignment)}
+        for g in (g for g in grades if g["assignment"] == assignment):
+            assert submissions[g["student_id"]]["score"] == pytest.approx(float(g["score"]))
