@@ -34,6 +34,8 @@ __all__ = ["Job", "NotebookOutcome", "run_job", "execute_sandboxed", "NOTEBOOK_T
 
 # The whole notebook may run this many times the per-cell limit.
 NOTEBOOK_TIMEOUT_FACTOR = 5
+# A kernel that fails to start is started again, up to this many attempts in all.
+KERNEL_START_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -81,20 +83,39 @@ def _fail_unexecuted(nb, start: int, why: str) -> None:
                     "error", ename="NotRun", evalue=why, traceback=[f"NotRun: {why}"])]
 
 
-def _memory_error(nb) -> int | None:
+def _first_error(nb, ename: str) -> int | None:
+    """Index of the first cell with an error output named ``ename``, if any."""
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "error" and output.get("ename") == "MemoryError":
+            if output.get("output_type") == "error" and output.get("ename") == ename:
                 return index
     return None
 
 
-def _timeout_cell(nb) -> int | None:
-    for index, cell in enumerate(nb.cells):
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error" and output.get("ename") == "CellTimeoutError":
-                return index
-    return None
+class KernelStartError(RuntimeError):
+    """The kernel did not start; the notebook may be run again."""
+
+
+def _explain_stop(error, executor, nb, timeout: int, problems: list[str]) -> None:
+    """Turn an execution that stopped early into a reason; fail the cells that never ran."""
+    index = max(executor.current_cell, 0)
+    number = _cell_number(nb, index)
+    if isinstance(error, CellTimeoutError):
+        # The kernel did not answer even after the interrupt (it ignores SIGINT).
+        problems.append(f"the notebook ran longer than {timeout} s in cell {number} "
+                        "and did not stop when interrupted")
+        why = "the notebook was stopped at the grader's time limit before this cell ran"
+    elif isinstance(error, DeadKernelError) and executor.deadline_hit:
+        total = NOTEBOOK_TIMEOUT_FACTOR * timeout
+        problems.append(f"the notebook ran longer than {total} s in total "
+                        f"(stopped in cell {number})")
+        why = "the notebook was stopped at the grader's time limit before this cell ran"
+    elif isinstance(error, DeadKernelError):
+        problems.append(f"the kernel stopped while running cell {number}")
+        why = "the kernel stopped before this cell ran"
+    else:
+        raise error
+    _fail_unexecuted(nb, index, why)
 
 
 def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Path, ...],
@@ -142,40 +163,30 @@ def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Pat
     nb, resources = MarkGradedCells(nonce=nonce).preprocess(nb, resources)
     executor = SandboxExecute(timeout=timeout, interrupt_on_timeout=True,
                               notebook_timeout=NOTEBOOK_TIMEOUT_FACTOR * timeout,
-                              kernel_name=kernel_name)
+                              kernel_name=kernel_name, startup_timeout=30,
+                              kernel_log=str(private / "kernel.log"))
     km = kernel_manager_for(private / "kernels", kernel_name)
     try:
         with setenv(NBGRADER_EXECUTION=mode):
             nb, resources = executor.preprocess(nb, resources, km=km)
-    except CellTimeoutError:
-        # The kernel did not answer even after the interrupt (it ignores SIGINT).
-        index = max(executor.current_cell, 0)
-        problems.append(f"the notebook ran longer than {timeout} s in cell "
-                        f"{_cell_number(nb, index)} and did not stop when interrupted")
-        _fail_unexecuted(nb, index, "the notebook was stopped at the grader's time limit "
-                                    "before this cell ran")
-    except DeadKernelError:
-        index = max(executor.current_cell, 0)
-        number = _cell_number(nb, index)
-        if executor.deadline_hit:
-            total = NOTEBOOK_TIMEOUT_FACTOR * timeout
-            problems.append(f"the notebook ran longer than {total} s in total "
-                            f"(stopped in cell {number})")
-            why = "the notebook was stopped at the grader's time limit before this cell ran"
-        else:
-            problems.append(f"the kernel stopped while running cell {number}")
-            why = "the kernel stopped before this cell ran"
-        _fail_unexecuted(nb, index, why)
+    except (CellTimeoutError, DeadKernelError, RuntimeError) as error:
+        if executor.current_cell < 0:
+            # No cell ran: the kernel itself failed to start (e.g. two kernels started at
+            # the same moment picked the same free port). Not the student's doing.
+            log = private / "kernel.log"
+            last = log.read_text(errors="replace").strip().splitlines()[-1:] if log.is_file() else []
+            raise KernelStartError("; ".join([str(error) or type(error).__name__] + last)) from error
+        _explain_stop(error, executor, nb, timeout, problems)
 
     resources["autograder"]["baseline"] = read_baseline(policy.log_path)
     nb, resources = VerifyGradedCells(nonce=nonce).preprocess(nb, resources)
     tampering = list(resources["autograder"].get("tampering", []))
     tampering.extend(v for v in read_violations(policy.log_path) if v not in tampering)
 
-    timed_out = _timeout_cell(nb)
+    timed_out = _first_error(nb, "CellTimeoutError")
     if timed_out is not None and not problems:
         problems.append(f"the notebook ran longer than {timeout} s in cell {timed_out + 1}")
-    memory = _memory_error(nb)
+    memory = _first_error(nb, "MemoryError")
     if memory is not None and memory_mb:
         problems.append(f"the notebook used more than {memory_mb} MB of memory "
                         f"(in cell {memory + 1})")
@@ -211,11 +222,18 @@ def run_job(job: Job) -> list[NotebookOutcome]:
     if job.autograded.exists():
         shutil.rmtree(job.autograded)
     for name in job.notebooks:
-        with tempfile.TemporaryDirectory(prefix="autograder-run-") as tmp:
-            try:
-                outcomes.append(_execute_notebook(job, name, Path(tmp)))
-            except Exception as error:  # noqa: BLE001 (one notebook's failure must not stop the class)
-                detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-                outcomes.append(NotebookOutcome(name, problems=[
-                    f"the grader could not run this notebook ({detail[:200]})"]))
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            with tempfile.TemporaryDirectory(prefix="autograder-run-") as tmp:
+                try:
+                    outcomes.append(_execute_notebook(job, name, Path(tmp)))
+                except KernelStartError:
+                    if attempt < KERNEL_START_ATTEMPTS:
+                        continue
+                    outcomes.append(NotebookOutcome(name, problems=[
+                        "the grader could not start a kernel for this notebook"]))
+                except Exception as error:  # noqa: BLE001 (one notebook's failure must not stop the class)
+                    detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+                    outcomes.append(NotebookOutcome(name, problems=[
+                        f"the grader could not run this notebook ({detail[:200]})"]))
+            break
     return outcomes

@@ -18,7 +18,7 @@ import threading
 import time
 
 from nbclient.util import run_sync
-from traitlets import Bool, Float, Integer
+from traitlets import Bool, Float, Integer, Unicode
 
 from .trackedexecute import TrackedExecute
 
@@ -53,12 +53,22 @@ class SandboxExecute(TrackedExecute):
             if km is not None and km.has_kernel:
                 run_sync(km.shutdown_kernel)(now=True)
 
+    kernel_log = Unicode(
+        "", help="File that receives the kernel process's own output (default: discarded)."
+    ).tag(config=True)
+
     async def async_start_new_kernel(self, **kwargs):
         # The kernel's own process output (start-up and shutdown chatter) is not the
         # student's: what student code prints reaches the notebook through the kernel.
-        kwargs.setdefault("stdout", subprocess.DEVNULL)
-        kwargs.setdefault("stderr", subprocess.DEVNULL)
-        await super().async_start_new_kernel(**kwargs)
+        # It goes to a log, which says why a kernel failed to start.
+        sink = open(self.kernel_log, "ab") if self.kernel_log else subprocess.DEVNULL  # noqa: SIM115
+        kwargs.setdefault("stdout", sink)
+        kwargs.setdefault("stderr", sink)
+        try:
+            await super().async_start_new_kernel(**kwargs)
+        finally:
+            if sink is not subprocess.DEVNULL:
+                sink.close()  # the kernel holds its own copy of the descriptor
 
     async def async_start_new_kernel_client(self):
         client = await super().async_start_new_kernel_client()

@@ -506,3 +506,24 @@ def test_changed_submission_is_regraded(small_class, small_reference, released, 
     assert {k: v for k, v in comparable(second.rows).items() if k != "wrong"} == unchanged
     assert gradebook_scores(out)["wrong"] == MAX_SCORE
     assert gradebook_submission_count(out) == len(gradebook_scores(out))
+
+
+@pytest.mark.slow
+def test_feedback_and_report_cover_every_student_of_the_hostile_class(hostile, course):
+    import html
+
+    for command in ("feedback", "report"):
+        run = subprocess.run([sys.executable, "-m", "autograder", command, "--out",
+                              str(hostile.out), "--course", str(course)],
+                             capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stderr
+        assert "Traceback" not in run.stderr
+    for student_id, row in hostile.first.rows.items():
+        pages = list((hostile.out / "feedback" / student_id / row["assignment"]).glob("*.html"))
+        assert pages, f"no feedback page for {student_id!r}"
+        if row["status"] != "graded":
+            assert html.escape(row["reason"], quote=False)[:40] in pages[0].read_text("utf-8")
+    report = (hostile.out / "report" / "index.html").read_text(encoding="utf-8")
+    for student_id, row in hostile.first.rows.items():
+        if row["status"] != "graded":
+            assert html.escape(student_id) in report, student_id
