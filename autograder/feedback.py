@@ -30,7 +30,7 @@ from traitlets.config import Config
 
 from .course import SOURCE_DIR
 from .errors import AutograderError
-from .results import GRADES_HEADER, format_points
+from .results import GRADES_HEADER, explain_error, format_points
 
 __all__ = ["FeedbackError", "generate_feedback", "read_grades", "strip_ansi", "failure_text"]
 
@@ -91,7 +91,7 @@ def failure_text(outputs) -> tuple[str, str]:
     for output in outputs:
         if output.get("output_type") == "error":
             name, value = output.get("ename", "Error"), strip_ansi(output.get("evalue", ""))
-            message = value if name == "GradingError" and value else f"{name}: {value}"
+            message = value if name == "GradingError" and value else explain_error(name, value)
             return message.strip(), strip_ansi("\n".join(output.get("traceback", [])))
     for output in outputs:
         if output.get("output_type") == "stream" and output.get("name") == "stderr":

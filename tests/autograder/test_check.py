@@ -17,7 +17,8 @@ def test_check_fails_on_an_unfinished_notebook(released, tmp_path):
     nbformat.write(F.student_notebook(released, {"add": F.RIGHT["add"]}), str(path))
     lines = []
     assert check_notebook(path, timeout=20, echo=lines.append) == 1
-    assert lines[:2] == ["PASS test_add", "FAIL test_scale: NotImplementedError"]
+    assert lines[0] == "PASS test_add"
+    assert lines[1].startswith("FAIL test_scale: NotImplementedError: this exercise is not done yet")
     assert lines[2].startswith("1/2 visible tests passed; estimated score 1/3")
 
 
