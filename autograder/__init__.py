@@ -6,8 +6,14 @@ The Python entry points are re-exported here for scripts and tests.
 """
 
 from .check import check_notebook, run_checks
-from .errors import (AutograderError, CourseError, NbgraderError, NotebookError,
-                     SubmissionsError, UnknownAssignmentError)
+from .errors import (
+                     AutograderError,
+                     CourseError,
+                     NbgraderError,
+                     NotebookError,
+                     SubmissionsError,
+                     UnknownAssignmentError,
+)
 from .feedback import generate_feedback
 from .grade import grade_class
 from .release import release_assignment, release_course

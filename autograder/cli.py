@@ -18,9 +18,9 @@ from .demo import format_table, run_demo
 from .errors import AutograderError
 from .feedback import generate_feedback
 from .grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, grade_class
-from .worker import NOTEBOOK_TIMEOUT_FACTOR
 from .release import release_course
 from .report import build_report, summary_text
+from .worker import NOTEBOOK_TIMEOUT_FACTOR
 
 __all__ = ["build_parser", "main"]
 
@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 help="run a notebook's visible tests before handing it in")
     check.add_argument("notebook", type=Path, metavar="NOTEBOOK")
     check.add_argument("--memory-mb", type=_positive_int, default=DEFAULT_MEMORY_MB,
-                       metavar="MB", help=f"memory limit of the kernel (default {DEFAULT_MEMORY_MB})")
+                       metavar="MB",
+                       help=f"memory limit of the kernel (default {DEFAULT_MEMORY_MB})")
     check.add_argument("--timeout", type=_positive_int, default=DEFAULT_TIMEOUT,
                        metavar="SECONDS", help=f"time limit per cell (default {DEFAULT_TIMEOUT})")
 

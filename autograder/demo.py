@@ -137,7 +137,7 @@ def build_demo_class(course_root: str | os.PathLike, dest: str | os.PathLike) ->
                 notebooks = {
                     "reference": _student(released, source, lambda i, g: "solution"),
                     "partial": _student(released, source,
-                                        lambda i, g: "solution" if i < half else None),
+                                        lambda i, g, half=half: "solution" if i < half else None),
                     "wrong": _student(released, source, lambda i, g: "wrong"),
                     "tamperer": _student(released, source, lambda i, g: "tamper"),
                     "patcher": _patched(_student(released, source, lambda i, g: "wrong")),
@@ -165,7 +165,7 @@ def format_table(rows: list[GradeRow]) -> str:
     widths = [max(len(str(row[i])) for row in [header] + body) for i in range(4)]
     lines = []
     for row in [header] + body:
-        cells = [str(value).ljust(width) for value, width in zip(row[:4], widths)]
+        cells = [str(value).ljust(width) for value, width in zip(row[:4], widths, strict=True)]
         lines.append("  ".join(cells + [row[4]]).rstrip())
     lines.insert(1, "  ".join("-" * w for w in widths) + "  ------")
     return "\n".join(lines)
@@ -174,7 +174,7 @@ def format_table(rows: list[GradeRow]) -> str:
 def run_demo(course_root: str | os.PathLike, out_dir: str | os.PathLike = "grading/demo", *,
              timeout: int = DEFAULT_TIMEOUT,
              echo: Callable[[str], None] = print) -> GradingResult:
-    """Build the synthetic class under ``out_dir/class``, grade it into ``out_dir``, print the table.
+    """Build the synthetic class in ``out_dir/class``, grade it into ``out_dir``, print a table.
 
     ``out_dir`` then holds what ``grade --out out_dir`` writes (``grades.csv``,
     ``tests.csv``, ``gradebook.db``, ...), so the demo shows the real layout.

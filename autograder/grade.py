@@ -201,8 +201,8 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
             continue
         digest = submission_digest(submission.path)
         entry = journal.lookup(*key, digest, sources[submission.assignment])
-        if entry is not None and not _grader_failed(entry["reason"]) and _in_gradebook(db_url, submission.assignment,
-                                               submission.student_id):
+        if (entry is not None and not _grader_failed(entry["reason"])
+                and _in_gradebook(db_url, submission.assignment, submission.student_id)):
             rows[key] = _rows_from_entry(entry)
         else:
             todo.append((submission, digest))

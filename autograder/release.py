@@ -17,8 +17,13 @@ from pathlib import Path
 import nbformat
 from nbgrader.converters import GenerateAssignment
 
-from .course import (RELEASE_DIR, ensure_alembic_on_path, make_coursedir, resolve_assignments,
-                     solutions_dir)
+from .course import (
+    RELEASE_DIR,
+    ensure_alembic_on_path,
+    make_coursedir,
+    resolve_assignments,
+    solutions_dir,
+)
 from .errors import NbgraderError
 from .nbgrader_run import last_error_line, run_converter
 

@@ -19,16 +19,26 @@ from pathlib import Path
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, LimitOutput,
-                                    OverwriteKernelspec)
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    LimitOutput,
+    OverwriteKernelspec,
+)
 from nbgrader.utils import setenv
 
 from .preprocessors.guard import MarkGradedCells, VerifyGradedCells
 from .preprocessors.restorecells import RestoreGradedCells
 from .preprocessors.sandboxexecute import SandboxExecute
 from .preprocessors.sanitize import DropEmptyMetadata
-from .sandbox import (SandboxPolicy, install_kernelspec, kernel_manager_for, read_baseline,
-                      read_violations)
+from .sandbox import (
+    SandboxPolicy,
+    install_kernelspec,
+    kernel_manager_for,
+    read_baseline,
+    read_violations,
+)
 
 __all__ = ["Job", "NotebookOutcome", "run_job", "execute_sandboxed", "NOTEBOOK_TIMEOUT_FACTOR"]
 
@@ -151,7 +161,8 @@ def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Pat
     tmp.mkdir(parents=True, exist_ok=True)
     work = tmp / "work"
     private = tmp / "grader"  # the sandbox's log and kernelspec: denied to the student
-    shutil.copytree(source, work, symlinks=False, ignore=shutil.ignore_patterns(".*", "__pycache__"))
+    shutil.copytree(source, work, symlinks=False,
+                    ignore=shutil.ignore_patterns(".*", "__pycache__"))
     private.mkdir()
     policy = SandboxPolicy(work_dir=work, deny=tuple(deny) + (private,), memory_mb=memory_mb,
                            log_path=private / "violations.jsonl")
@@ -174,8 +185,10 @@ def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Pat
             # No cell ran: the kernel itself failed to start (e.g. two kernels started at
             # the same moment picked the same free port). Not the student's doing.
             log = private / "kernel.log"
-            last = log.read_text(errors="replace").strip().splitlines()[-1:] if log.is_file() else []
-            raise KernelStartError("; ".join([str(error) or type(error).__name__] + last)) from error
+            text = log.read_text(errors="replace") if log.is_file() else ""
+            last = text.strip().splitlines()[-1:]
+            detail = "; ".join([str(error) or type(error).__name__] + last)
+            raise KernelStartError(detail) from error
         _explain_stop(error, executor, nb, timeout, problems)
 
     resources["autograder"]["baseline"] = read_baseline(policy.log_path)

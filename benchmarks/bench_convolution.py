@@ -47,10 +47,11 @@ def main() -> None:
                              ((4, 16, 32, 32), (32, 16, 3, 3)), ((4, 3, 64, 64), (16, 3, 5, 5))]:
         x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
         b = rng.standard_normal(w_shape[0])
-        naive = best_of(lambda: f["conv2d_naive"](x, w, b, pad=1), 2)
-        fast = best_of(lambda: f["conv2d_fast"](x, w, b, pad=1), 5)
+        naive = best_of(lambda x=x, w=w, b=b: f["conv2d_naive"](x, w, b, pad=1), 2)
+        fast = best_of(lambda x=x, w=w, b=b: f["conv2d_fast"](x, w, b, pad=1), 5)
         assert np.allclose(f["conv2d_naive"](x, w, b, pad=1), f["conv2d_fast"](x, w, b, pad=1))
-        print(f"| {x_shape} | {w_shape} | {1e3 * naive:.1f} | {1e3 * fast:.2f} | {naive / fast:.0f}x |")
+        print(f"| {x_shape} | {w_shape} | {1e3 * naive:.1f} | {1e3 * fast:.2f} "
+              f"| {naive / fast:.0f}x |")
 
 
 if __name__ == "__main__":

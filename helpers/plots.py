@@ -108,7 +108,7 @@ def show_matrix(ax, array, title=None, fmt="{:.2f}", cmap="Blues", highlight=Non
         if mask.shape != values.shape:
             raise ValueError(
                 f"highlight has shape {mask.shape}, expected the array's shape {values.shape}")
-        outline_cells(ax, zip(*np.nonzero(mask)), gid="highlight")
+        outline_cells(ax, zip(*np.nonzero(mask), strict=True), gid="highlight")
     if title is not None:
         ax.set_title(title)
     return image

@@ -385,7 +385,7 @@ def kernel_playground(image, convolve):
         # Fill all nine boxes first and draw once, not once per box.
         state["filling"] = True
         try:
-            for box, value in zip(boxes, KERNEL_PRESETS[change["new"]].ravel()):
+            for box, value in zip(boxes, KERNEL_PRESETS[change["new"]].ravel(), strict=True):
                 box.value = float(value)
         finally:
             state["filling"] = False

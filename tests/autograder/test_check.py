@@ -18,7 +18,8 @@ def test_check_fails_on_an_unfinished_notebook(released, tmp_path):
     lines = []
     assert check_notebook(path, timeout=20, echo=lines.append) == 1
     assert lines[0] == "PASS test_add"
-    assert lines[1].startswith("FAIL test_scale: NotImplementedError: this exercise is not done yet")
+    assert lines[1].startswith(
+        "FAIL test_scale: NotImplementedError: this exercise is not done yet")
     assert lines[2].startswith("1/2 visible tests passed; estimated score 1/3")
 
 
@@ -42,7 +43,8 @@ def test_check_fails_on_an_edited_test_cell(released, tmp_path):
     nbformat.write(nb, str(path))
     lines = []
     assert check_notebook(path, timeout=20, echo=lines.append) == 1
-    assert "WARNING: the test cell test_scale was changed; the grader runs the original, so undo your change" in lines
+    assert ("WARNING: the test cell test_scale was changed; the grader runs the original, "
+            "so undo your change") in lines
 
 
 def test_check_refuses_missing_and_invalid_files(tmp_path):

@@ -72,8 +72,9 @@ def test_demo_tests_csv_has_one_row_per_graded_cell_with_messages_for_failures(d
     # per-cell points add up to the score in grades.csv
     for student in ("reference", "partial", "wrong"):
         for assignment in list_assignments(ROOT):
-            cells = [t for t in tests if t["student_id"] == student and t["assignment"] == assignment]
-            row = next(g for g in grades if g["student_id"] == student and g["assignment"] == assignment)
+            key = (student, assignment)
+            cells = [t for t in tests if (t["student_id"], t["assignment"]) == key]
+            row = next(g for g in grades if (g["student_id"], g["assignment"]) == key)
             assert sum(float(t["points"]) for t in cells) == pytest.approx(float(row["score"]))
 
 

@@ -69,7 +69,7 @@ def read_csv(path: Path) -> list[list[str]]:
 def grade_rows(out: Path) -> dict[str, dict[str, str]]:
     """grades.csv as student_id -> row (a dict keyed by the header)."""
     rows = read_csv(out / "grades.csv")
-    return {r[0]: dict(zip(GRADES_HEADER, r)) for r in rows[1:]}
+    return {r[0]: dict(zip(GRADES_HEADER, r, strict=False)) for r in rows[1:]}
 
 
 def gradebook_scores(out: Path) -> dict[str, float]:
@@ -115,7 +115,7 @@ class Run:
         if (out / "tests.csv").is_file():
             lines = read_csv(out / "tests.csv")
             run.tests_header = lines[0] if lines else []
-            run.tests = [dict(zip(TESTS_HEADER, r)) for r in lines[1:]]
+            run.tests = [dict(zip(TESTS_HEADER, r, strict=False)) for r in lines[1:]]
         return run
 
     def explain(self) -> str:

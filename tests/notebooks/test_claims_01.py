@@ -29,7 +29,8 @@ def _same(nb01, image, kernel):
 def test_vectorised_layer_equals_the_loops_to_rounding_error(nb01):
     rng = np.random.default_rng(0)
     for stride, pad in [(1, 0), (1, 1), (2, 1), (3, 2)]:
-        x, w, b = rng.standard_normal((2, 3, 9, 7)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
+        x = rng.standard_normal((2, 3, 9, 7))
+        w, b = rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
         naive = nb01["conv2d_naive"](x, w, b, stride=stride, pad=pad)
         fast = nb01["conv2d_fast"](x, w, b, stride=stride, pad=pad)
         assert fast.shape == naive.shape

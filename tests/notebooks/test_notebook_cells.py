@@ -93,7 +93,8 @@ def test_test_cells_never_end_in_a_bare_expression(source):
     for gid, src in cells.test_cells(nb).items():
         for variant, text in (("source", src), ("release", _strip_hidden(src))):
             assert not _last_statement_is_displayed_value(text), (
-                f"{gid} ({variant}) ends in a bare expression: its value would be shown, not checked")
+                f"{gid} ({variant}) ends in a bare expression: its value would be shown, "
+                "not checked")
 
 
 def test_test_cells_compare_through_helpers_grading_and_stay_off_stderr(source):

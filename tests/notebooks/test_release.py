@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-import nbformat
 import pytest
 from nbclient import NotebookClient
 
@@ -24,9 +23,10 @@ def test_committed_release_equals_a_fresh_release_of_the_source(source, tmp_path
     assert committed == sorted(p.relative_to(tmp_path / topic) for p in written)
     for path in written:
         fresh = path.read_text(encoding="utf-8")
-        stored = (cells.RELEASE / topic / path.relative_to(tmp_path / topic)).read_text(encoding="utf-8")
-        assert fresh == stored, (
-            f"notebooks/{topic}/{path.name} is out of date: run `python -m autograder release {topic}`")
+        stored_path = cells.RELEASE / topic / path.relative_to(tmp_path / topic)
+        assert fresh == stored_path.read_text(encoding="utf-8"), (
+            f"notebooks/{topic}/{path.name} is out of date: "
+            f"run `python -m autograder release {topic}`")
 
 
 def _is_exercise_cell(cell) -> bool:
@@ -58,6 +58,7 @@ def test_released_notebook_runs_top_to_bottom_before_any_exercise_is_done(source
                                                  and output.name == "stderr"):
                 failures.append(f"cell {index}: {output.get('ename', 'stderr')} "
                                 f"{output.get('evalue', output.get('text', ''))[:120]}")
-    assert not failures, "cells outside the exercises fail on the unfinished release:\n" + "\n".join(failures)
+    assert not failures, ("cells outside the exercises fail on the unfinished release:\n"
+                          + "\n".join(failures))
     said = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "Finish " in said, "cells that need an exercise should say which one to finish"

@@ -46,7 +46,7 @@ def _run_tests_of(topic, exercise, answer):
 
 @pytest.mark.parametrize("topic, exercise, label", list(_cases("WRONG")))
 def test_graded_tests_reject_wrong_answer(topic, exercise, label):
-    answer = getattr(ZOOS[topic], "WRONG")[exercise][label]
+    answer = ZOOS[topic].WRONG[exercise][label]
     results = _run_tests_of(topic, exercise, answer)
     assert any(error is not None for error in results.values()), (
         f"every test of {exercise} passes the wrong answer {label!r}")
@@ -54,7 +54,7 @@ def test_graded_tests_reject_wrong_answer(topic, exercise, label):
 
 @pytest.mark.parametrize("topic, exercise, label", list(_cases("RIGHT")))
 def test_graded_tests_accept_right_answer(topic, exercise, label):
-    answer = getattr(ZOOS[topic], "RIGHT")[exercise][label]
+    answer = ZOOS[topic].RIGHT[exercise][label]
     results = _run_tests_of(topic, exercise, answer)
     failed = {gid: f"{type(e).__name__}: {e}" for gid, e in results.items() if e is not None}
     assert not failed, f"a right answer ({label}) fails: {failed}"

@@ -47,8 +47,10 @@ def _fits_strictly(n, k, p=0, s=1, d=1):
 WRONG_CONV_OUTPUT_SIZE = {
     "padding ignored": _checked(lambda n, k, p, s, d: (n - d * (k - 1) - 1) // s + 1),
     "padding on one side only": _checked(lambda n, k, p, s, d: (n + p - d * (k - 1) - 1) // s + 1),
-    "ceil instead of floor": _checked(lambda n, k, p, s, d: -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1),
-    "round instead of floor": _checked(lambda n, k, p, s, d: round((n + 2 * p - d * (k - 1) - 1) / s) + 1),
+    "ceil instead of floor": _checked(
+        lambda n, k, p, s, d: -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1),
+    "round instead of floor": _checked(
+        lambda n, k, p, s, d: round((n + 2 * p - d * (k - 1) - 1) / s) + 1),
     "stride ignored": _checked(lambda n, k, p, s, d: n + 2 * p - d * (k - 1)),
     "dilation ignored": _checked(lambda n, k, p, s, d: (n + 2 * p - k) // s + 1,
                                  fit_span=lambda k, d: k),
@@ -336,7 +338,8 @@ WRONG_PARAM_COUNT = {
 }
 
 RIGHT_PARAM_COUNT = {
-    "weights then biases": _params(lambda ci, co, kh, kw, bias: ci * co * kh * kw + (co if bias else 0)),
+    "weights then biases": _params(
+        lambda ci, co, kh, kw, bias: ci * co * kh * kw + (co if bias else 0)),
     "numpy product of the weight shape": _params(
         lambda ci, co, kh, kw, bias: int(np.prod((co, ci, kh, kw))) + co * bool(bias)),
 }
@@ -359,9 +362,11 @@ def _prod(values):
 
 WRONG_RECEPTIVE_FIELD = {
     "each layer's own stride included": _field(
-        lambda L: 1 + sum((k - 1) * _prod([s for _, s in L[:i + 1]]) for i, (k, _) in enumerate(L))),
+        lambda L: 1 + sum((k - 1) * _prod([s for _, s in L[:i + 1]])
+                          for i, (k, _) in enumerate(L))),
     "strides of later layers used": _field(
-        lambda L: 1 + sum((k - 1) * _prod([s for _, s in L[i + 1:]]) for i, (k, _) in enumerate(L))),
+        lambda L: 1 + sum((k - 1) * _prod([s for _, s in L[i + 1:]])
+                          for i, (k, _) in enumerate(L))),
     "strides ignored": _field(lambda L: 1 + sum(k - 1 for k, _ in L)),
     "kernel sizes summed": _field(lambda L: sum(k for k, _ in L) if L else 1),
     "only the layer's own stride": _field(lambda L: 1 + sum((k - 1) * s for k, s in L)),
