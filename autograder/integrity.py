@@ -107,10 +107,15 @@ def __autograder_fingerprint__(emit=True):
     return result
 '''
 
+# A warning raised while reading attributes (a deprecated numpy name, say) makes
+# Python add __warningregistry__ to the namespace: remove it unless it was there.
 FINGERPRINT_CODE = _FINGERPRINT_BODY + '''
 try:
+    __autograder_fingerprint__.had_registry = "__warningregistry__" in globals()
     __autograder_fingerprint__()
 finally:
+    if not __autograder_fingerprint__.had_registry:
+        globals().pop("__warningregistry__", None)
     del __autograder_fingerprint__
 '''
 
