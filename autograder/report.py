@@ -16,213 +16,37 @@ make every test look equally hard. Scores count every row, as recorded.
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import io
 import os
-import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from .errors import AutograderError
-from .results import GRADES_HEADER, TESTS_HEADER
+from .classresults import (
+    BINS,
+    COLORS,
+    MAX_LISTED,
+    STATUSES,
+    TOP_MESSAGES,
+    AssignmentResults,
+    ReportError,
+    clean_text,
+    error_rows,
+    exercise_of,
+    group_by_assignment,
+    known_mistake,
+    load_class,
+    message_groups,
+    message_pattern,
+    ranked,
+)
 
 __all__ = ["ReportError", "build_report", "summary_text", "exercise_of", "message_pattern",
            "known_mistake"]
-
-STATUSES = ("graded", "flagged", "error")
-COLORS = {"graded": "#4c72b0", "flagged": "#dd8452", "error": "#c44e52"}
-BINS = np.linspace(0.0, 100.0, 11)  # histogram edges, % of the maximum score
-TOP_MESSAGES = 5  # message groups shown per exercise in the page
-MAX_LISTED = 10  # error/flagged rows listed per assignment in the terminal summary
-
-
-class ReportError(AutograderError):
-    """grades.csv or tests.csv is missing or cannot be read."""
-
-
-@dataclass(frozen=True)
-class Grade:
-    student_id: str
-    assignment: str
-    score: float
-    max_score: float
-    status: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class TestResult:
-    __test__ = False  # a row of tests.csv, not a pytest class
-
-    student_id: str
-    assignment: str
-    notebook: str
-    grade_id: str
-    points: float
-    max_points: float
-    message: str
-
-
-# --------------------------------------------------------------------------- reading
-def _read_csv(path: Path, header: tuple[str, ...], numeric: tuple[str, ...]) -> list[dict]:
-    if not path.is_file():
-        raise ReportError(f"no {path.name} in {path.parent}: run `python -m autograder grade` "
-                          "first")
-    rows = []
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        try:
-            names = next(reader, None)
-            if names is None:
-                raise ReportError(f"{path} is empty: line 1 should be the header "
-                                  f"{','.join(header)}")
-            missing = [name for name in header if name not in names]
-            if missing:
-                raise ReportError(f"{path} line 1 is not the expected header: it lacks "
-                                  f"{', '.join(missing)}")
-            for fields in reader:
-                line = reader.line_num
-                if not fields:
-                    continue
-                if len(fields) != len(names):
-                    raise ReportError(f"{path} line {line} has {len(fields)} fields, expected "
-                                      f"{len(names)}")
-                row = dict(zip(names, fields, strict=True))
-                for name in numeric:
-                    try:
-                        row[name] = float(row[name])
-                    except ValueError:
-                        raise ReportError(f"{path} line {line} has {name} {row[name]!r}, "
-                                          "which is not a number") from None
-                    if not np.isfinite(row[name]):
-                        raise ReportError(f"{path} line {line} has {name} {row[name]!r}, "
-                                          "which is not a finite number")
-                if "status" in row and row["status"] not in STATUSES:
-                    raise ReportError(f"{path} line {line} has status {row['status']!r}, "
-                                      f"expected one of {', '.join(STATUSES)}")
-                rows.append({name: row[name] for name in header})
-        except csv.Error as error:
-            raise ReportError(f"{path} line {reader.line_num} is not valid CSV ({error})") from None
-    return rows
-
-
-def _load(out: Path) -> tuple[list[Grade], list[TestResult]]:
-    grades = [Grade(**r) for r in _read_csv(out / "grades.csv", GRADES_HEADER,
-                                            ("score", "max_score"))]
-    tests = [TestResult(**r) for r in _read_csv(out / "tests.csv", TESTS_HEADER,
-                                          ("points", "max_points"))]
-    return grades, tests
-
-
-# --------------------------------------------------------------------------- analysis
-_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?!\w)")
-_HEX = re.compile(r"\b0x[0-9a-fA-F]+\b")
-_KNOWN = re.compile(r"known mistake: (.+?)\.(?:\s|$)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def exercise_of(grade_id: str) -> str:
-    """The exercise a test cell belongs to: ``test_conv2d_naive_2`` -> ``conv2d_naive``."""
-    name = grade_id[len("test_"):] if grade_id.startswith("test_") else grade_id
-    return re.sub(r"_\d+$", "", name) or grade_id
-
-
-def message_pattern(message: str) -> str:
-    """A message with its numbers replaced by ``#``, so one mistake groups across inputs.
-
-    ``f(7, 3) is wrong: expected 3, got 5.`` -> ``f(#, #) is wrong: expected #, got #.``;
-    digits inside names (``conv2d``) are kept.
-    """
-    return _NUMBER.sub("#", _HEX.sub("0x#", message))
-
-
-def known_mistake(message: str) -> str | None:
-    """The label after "known mistake: " in a ``helpers.grading`` message, if any."""
-    match = _KNOWN.search(message)
-    return match.group(1).strip() if match else None
-
-
-def _clean(text: str) -> str:
-    """Text without control characters (terminal escapes, characters HTML forbids)."""
-    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", text.replace("\r\n", " ").replace("\n", " "))
-
-
-@dataclass
-class _Assignment:
-    name: str
-    grades: list[Grade]
-    tests: list[TestResult]  # graded and flagged rows only
-
-    def count(self, status: str) -> int:
-        return sum(g.status == status for g in self.grades)
-
-    @property
-    def max_score(self) -> float:
-        return max(g.max_score for g in self.grades)
-
-    def percents(self, status: str | None = None) -> list[float]:
-        return [100.0 * g.score / g.max_score for g in self.grades
-                if g.max_score > 0 and status in (None, g.status)]
-
-    def failure_rates(self) -> list[tuple[str, int, int]]:
-        """(test, failures, attempts), hardest first; ties in notebook order."""
-        notebooks = {t.notebook for t in self.tests}
-        stats: dict[str, list[int]] = {}
-        for t in self.tests:
-            label = t.grade_id if len(notebooks) == 1 else f"{t.notebook}/{t.grade_id}"
-            entry = stats.setdefault(label, [0, 0])
-            entry[0] += t.points < t.max_points
-            entry[1] += 1
-        order = {label: i for i, label in enumerate(stats)}
-        rows = [(label, f, n) for label, (f, n) in stats.items()]
-        return sorted(rows, key=lambda r: (-r[1] / r[2], order[r[0]]))
-
-    def failures_by_exercise(self) -> dict[str, list[str]]:
-        """Exercise -> failure messages, exercises in notebook order."""
-        grouped: dict[str, list[str]] = {exercise_of(t.grade_id): [] for t in self.tests}
-        for t in self.tests:
-            if t.points < t.max_points:
-                message = _clean(t.message) or "(no message)"
-                grouped[exercise_of(t.grade_id)].append(message)
-        return {exercise: messages for exercise, messages in grouped.items() if messages}
-
-
-def _ranked(counter: Counter) -> list[tuple[str, int]]:
-    return sorted(counter.items(), key=lambda item: (-item[1], item[0]))
-
-
-def _message_groups(messages: list[str]) -> list[tuple[str, int, str, int]]:
-    """(pattern, count, most common exact message, its count), most common first."""
-    by_pattern: dict[str, Counter] = {}
-    for message in messages:
-        by_pattern.setdefault(message_pattern(message), Counter())[message] += 1
-    groups = []
-    for pattern, exact in by_pattern.items():
-        example, seen = _ranked(exact)[0]
-        groups.append((pattern, sum(exact.values()), example, seen))
-    return sorted(groups, key=lambda g: (-g[1], g[0]))
-
-
-def _assignments(grades: list[Grade], tests: list[TestResult]) -> list[_Assignment]:
-    scored = {(g.student_id, g.assignment) for g in grades if g.status != "error"}
-    result = []
-    for name in sorted({g.assignment for g in grades}):
-        result.append(_Assignment(
-            name, sorted((g for g in grades if g.assignment == name),
-                         key=lambda g: g.student_id),
-            [t for t in tests if t.assignment == name and (t.student_id, name) in scored]))
-    return result
-
-
-def _problems(grades: list[Grade]) -> list[Grade]:
-    return sorted((g for g in grades if g.status != "graded"),
-                  key=lambda g: (g.assignment, g.status, g.student_id))
 
 
 # --------------------------------------------------------------------------- figures
@@ -236,7 +60,7 @@ def _png(fig: Figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _histogram(a: _Assignment) -> str:
+def _histogram(a: AssignmentResults) -> str:
     fig = Figure(figsize=(8.0, 3.6), layout="constrained")
     ax = fig.add_subplot()
     data = [a.percents(s) for s in STATUSES]
@@ -252,7 +76,7 @@ def _histogram(a: _Assignment) -> str:
     return _png(fig)
 
 
-def _failure_chart(a: _Assignment, rates: list[tuple[str, int, int]]) -> str:
+def _failure_chart(a: AssignmentResults, rates: list[tuple[str, int, int]]) -> str:
     fig = Figure(figsize=(8.0, max(2.6, 1.4 + 0.32 * len(rates))), layout="constrained")
     ax = fig.add_subplot()
     labels = [_tex_safe(label) for label, _, _ in rates]
@@ -279,7 +103,7 @@ img{max-width:100%;height:auto} .note{color:#555;font-size:.9em} code{font-size:
 
 
 def _e(value) -> str:
-    return html.escape(_clean(str(value)), quote=True)
+    return html.escape(clean_text(str(value)), quote=True)
 
 
 def _table(header: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
@@ -294,12 +118,12 @@ def _img(data: str, alt: str) -> str:
     return f'<p><img alt="{_e(alt)}" src="data:image/png;base64,{data}"></p>\n'
 
 
-def _score_line(a: _Assignment) -> tuple[str, str]:
+def _score_line(a: AssignmentResults) -> tuple[str, str]:
     scores = [g.score for g in a.grades]
     return f"{statistics.fmean(scores):.1f}", f"{statistics.median(scores):g}"
 
 
-def _section(a: _Assignment) -> str:
+def _section(a: AssignmentResults) -> str:
     mean, median = _score_line(a)
     parts = [f'<h2 id="{_e(a.name)}">{_e(a.name)}</h2>\n',
              _table(["students", "graded", "error", "flagged", "mean score", "median score",
@@ -327,7 +151,7 @@ def _section(a: _Assignment) -> str:
     if not exercises:
         parts.append("<p>No test failed.</p>\n")
     for exercise, messages in exercises.items():
-        groups = _message_groups(messages)
+        groups = message_groups(messages)
         parts.append(f"<h4>{_e(exercise)} ({len(messages)} failures)</h4>\n")
         rows = [[count, pattern, f"{seen}\u00d7 {example}"]
                 for pattern, count, example, seen in groups[:TOP_MESSAGES]]
@@ -337,11 +161,11 @@ def _section(a: _Assignment) -> str:
             rest = sum(g[1] for g in groups[TOP_MESSAGES:])
             parts.append(f'<p class="note">and {rest} failures with '
                          f"{len(groups) - TOP_MESSAGES} other messages.</p>\n")
-        mistakes = _ranked(Counter(m for m in map(known_mistake, messages) if m))
+        mistakes = ranked(Counter(m for m in map(known_mistake, messages) if m))
         if mistakes:
             parts.append(_table(["count", "known mistake"], [[n, m] for m, n in mistakes],
                                 numeric={0}))
-    problems = _problems(a.grades)
+    problems = error_rows(a.grades)
     parts.append("<h3>Submissions with status error or flagged</h3>\n")
     parts.append(_table(["student", "status", "reason"],
                         [[g.student_id, g.status, g.reason or "(no reason given)"]
@@ -375,8 +199,8 @@ def build_report(out_dir: str | os.PathLike = "grading") -> Path:
         When a CSV is missing or malformed (the message names the file and line).
     """
     out = Path(out_dir)
-    grades, tests = _load(out)
-    assignments = _assignments(grades, tests)
+    grades, tests = load_class(out)
+    assignments = group_by_assignment(grades, tests)
     if not assignments:
         body = "<p>Nothing to report: grades.csv has no rows yet.</p>\n"
     else:
@@ -403,7 +227,7 @@ def _short(text: str, width: int = 100) -> str:
     return text if len(text) <= width else text[:width - 1] + "\N{HORIZONTAL ELLIPSIS}"
 
 
-def _text_histogram(a: _Assignment, width: int = 30) -> list[str]:
+def _text_histogram(a: AssignmentResults, width: int = 30) -> list[str]:
     counts, _ = np.histogram(a.percents(), bins=BINS[::2])  # five bins of 20%
     top = max(int(counts.max()), 1) if counts.size else 1
     return [f"    {lo:3.0f}-{hi:3.0f}% |{'#' * round(width * int(c) / top):<{width}}| {int(c)}"
@@ -419,14 +243,14 @@ def summary_text(out_dir: str | os.PathLike = "grading") -> str:
         When a CSV is missing or malformed.
     """
     out = Path(out_dir)
-    grades, tests = _load(out)
+    grades, tests = load_class(out)
     lines: list[str] = []
-    assignments = _assignments(grades, tests)
+    assignments = group_by_assignment(grades, tests)
     if not assignments:
         lines.append("Nothing to report: grades.csv has no rows yet.")
     for a in assignments:
         mean, median = _score_line(a)
-        lines.append(f"{_clean(a.name)}: {len(a.grades)} students, {a.count('graded')} graded, "
+        lines.append(f"{clean_text(a.name)}: {len(a.grades)} students, {a.count('graded')} graded, "
                      f"{a.count('error')} error, {a.count('flagged')} flagged; mean score "
                      f"{mean} / {a.max_score:g}, median {median}")
         if a.max_score > 0:
@@ -434,13 +258,14 @@ def summary_text(out_dir: str | os.PathLike = "grading") -> str:
         rates = a.failure_rates()[:5]
         if rates:
             lines.append("  hardest tests: " + ", ".join(
-                f"{_clean(label)} {100.0 * f / n:.0f}%" for label, f, n in rates))
+                f"{clean_text(label)} {100.0 * f / n:.0f}%" for label, f, n in rates))
         messages = [m for ms in a.failures_by_exercise().values() for m in ms]
-        for pattern, count, _, _ in _message_groups(messages)[:3]:
+        for pattern, count, _, _ in message_groups(messages)[:3]:
             lines.append(f"  {count:4d}x {_short(pattern)}")
-        problems = _problems(a.grades)
+        problems = error_rows(a.grades)
         for g in problems[:MAX_LISTED]:
-            lines.append(_short(f"  {g.status}: {_clean(g.student_id)}: {_clean(g.reason)}"))
+            who, why = clean_text(g.student_id), clean_text(g.reason)
+            lines.append(_short(f"  {g.status}: {who}: {why}"))
         if len(problems) > MAX_LISTED:
             lines.append(f"  ... and {len(problems) - MAX_LISTED} more error/flagged rows "
                          "(all in the report)")

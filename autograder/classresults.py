@@ -1,0 +1,216 @@
+"""A graded class's results, read back from the grader's CSVs and summarised.
+
+:func:`load_class` reads ``OUT/grades.csv`` and ``OUT/tests.csv`` (checking
+every line), and :func:`assignments` groups them per assignment with what the
+report shows: counts, scores, failure rates and grouped failure messages.
+:mod:`autograder.report` draws and writes them.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import AutograderError
+from .results import GRADES_HEADER, TESTS_HEADER
+
+__all__ = ["ReportError", "Grade", "TestResult", "AssignmentResults", "load_class",
+           "group_by_assignment", "error_rows", "message_groups", "ranked", "exercise_of",
+           "message_pattern", "known_mistake", "clean_text", "STATUSES", "COLORS", "BINS",
+           "TOP_MESSAGES", "MAX_LISTED"]
+
+STATUSES = ("graded", "flagged", "error")
+COLORS = {"graded": "#4c72b0", "flagged": "#dd8452", "error": "#c44e52"}
+BINS = np.linspace(0.0, 100.0, 11)  # histogram edges, % of the maximum score
+TOP_MESSAGES = 5  # message groups shown per exercise in the page
+MAX_LISTED = 10  # error/flagged rows listed per assignment in the terminal summary
+
+
+class ReportError(AutograderError):
+    """grades.csv or tests.csv is missing or cannot be read."""
+
+
+@dataclass(frozen=True)
+class Grade:
+    student_id: str
+    assignment: str
+    score: float
+    max_score: float
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TestResult:
+    __test__ = False  # a row of tests.csv, not a pytest class
+
+    student_id: str
+    assignment: str
+    notebook: str
+    grade_id: str
+    points: float
+    max_points: float
+    message: str
+
+
+# --------------------------------------------------------------------------- reading
+def _read_csv(path: Path, header: tuple[str, ...], numeric: tuple[str, ...]) -> list[dict]:
+    if not path.is_file():
+        raise ReportError(f"no {path.name} in {path.parent}: run `python -m autograder grade` "
+                          "first")
+    rows = []
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        try:
+            names = next(reader, None)
+            if names is None:
+                raise ReportError(f"{path} is empty: line 1 should be the header "
+                                  f"{','.join(header)}")
+            missing = [name for name in header if name not in names]
+            if missing:
+                raise ReportError(f"{path} line 1 is not the expected header: it lacks "
+                                  f"{', '.join(missing)}")
+            for fields in reader:
+                line = reader.line_num
+                if not fields:
+                    continue
+                if len(fields) != len(names):
+                    raise ReportError(f"{path} line {line} has {len(fields)} fields, expected "
+                                      f"{len(names)}")
+                row = dict(zip(names, fields, strict=True))
+                for name in numeric:
+                    try:
+                        row[name] = float(row[name])
+                    except ValueError:
+                        raise ReportError(f"{path} line {line} has {name} {row[name]!r}, "
+                                          "which is not a number") from None
+                    if not np.isfinite(row[name]):
+                        raise ReportError(f"{path} line {line} has {name} {row[name]!r}, "
+                                          "which is not a finite number")
+                if "status" in row and row["status"] not in STATUSES:
+                    raise ReportError(f"{path} line {line} has status {row['status']!r}, "
+                                      f"expected one of {', '.join(STATUSES)}")
+                rows.append({name: row[name] for name in header})
+        except csv.Error as error:
+            raise ReportError(f"{path} line {reader.line_num} is not valid CSV ({error})") from None
+    return rows
+
+
+def load_class(out: Path) -> tuple[list[Grade], list[TestResult]]:
+    grades = [Grade(**r) for r in _read_csv(out / "grades.csv", GRADES_HEADER,
+                                            ("score", "max_score"))]
+    tests = [TestResult(**r) for r in _read_csv(out / "tests.csv", TESTS_HEADER,
+                                          ("points", "max_points"))]
+    return grades, tests
+
+
+# --------------------------------------------------------------------------- analysis
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?!\w)")
+_HEX = re.compile(r"\b0x[0-9a-fA-F]+\b")
+_KNOWN = re.compile(r"known mistake: (.+?)\.(?:\s|$)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def exercise_of(grade_id: str) -> str:
+    """The exercise a test cell belongs to: ``test_conv2d_naive_2`` -> ``conv2d_naive``."""
+    name = grade_id[len("test_"):] if grade_id.startswith("test_") else grade_id
+    return re.sub(r"_\d+$", "", name) or grade_id
+
+
+def message_pattern(message: str) -> str:
+    """A message with its numbers replaced by ``#``, so one mistake groups across inputs.
+
+    ``f(7, 3) is wrong: expected 3, got 5.`` -> ``f(#, #) is wrong: expected #, got #.``;
+    digits inside names (``conv2d``) are kept.
+    """
+    return _NUMBER.sub("#", _HEX.sub("0x#", message))
+
+
+def known_mistake(message: str) -> str | None:
+    """The label after "known mistake: " in a ``helpers.grading`` message, if any."""
+    match = _KNOWN.search(message)
+    return match.group(1).strip() if match else None
+
+
+def clean_text(text: str) -> str:
+    """Text without control characters (terminal escapes, characters HTML forbids)."""
+    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", text.replace("\r\n", " ").replace("\n", " "))
+
+
+@dataclass
+class AssignmentResults:
+    name: str
+    grades: list[Grade]
+    tests: list[TestResult]  # graded and flagged rows only
+
+    def count(self, status: str) -> int:
+        return sum(g.status == status for g in self.grades)
+
+    @property
+    def max_score(self) -> float:
+        return max(g.max_score for g in self.grades)
+
+    def percents(self, status: str | None = None) -> list[float]:
+        return [100.0 * g.score / g.max_score for g in self.grades
+                if g.max_score > 0 and status in (None, g.status)]
+
+    def failure_rates(self) -> list[tuple[str, int, int]]:
+        """(test, failures, attempts), hardest first; ties in notebook order."""
+        notebooks = {t.notebook for t in self.tests}
+        stats: dict[str, list[int]] = {}
+        for t in self.tests:
+            label = t.grade_id if len(notebooks) == 1 else f"{t.notebook}/{t.grade_id}"
+            entry = stats.setdefault(label, [0, 0])
+            entry[0] += t.points < t.max_points
+            entry[1] += 1
+        order = {label: i for i, label in enumerate(stats)}
+        rows = [(label, f, n) for label, (f, n) in stats.items()]
+        return sorted(rows, key=lambda r: (-r[1] / r[2], order[r[0]]))
+
+    def failures_by_exercise(self) -> dict[str, list[str]]:
+        """Exercise -> failure messages, exercises in notebook order."""
+        grouped: dict[str, list[str]] = {exercise_of(t.grade_id): [] for t in self.tests}
+        for t in self.tests:
+            if t.points < t.max_points:
+                message = clean_text(t.message) or "(no message)"
+                grouped[exercise_of(t.grade_id)].append(message)
+        return {exercise: messages for exercise, messages in grouped.items() if messages}
+
+
+def ranked(counter: Counter) -> list[tuple[str, int]]:
+    return sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+
+
+def message_groups(messages: list[str]) -> list[tuple[str, int, str, int]]:
+    """(pattern, count, most common exact message, its count), most common first."""
+    by_pattern: dict[str, Counter] = {}
+    for message in messages:
+        by_pattern.setdefault(message_pattern(message), Counter())[message] += 1
+    groups = []
+    for pattern, exact in by_pattern.items():
+        example, seen = ranked(exact)[0]
+        groups.append((pattern, sum(exact.values()), example, seen))
+    return sorted(groups, key=lambda g: (-g[1], g[0]))
+
+
+def group_by_assignment(grades: list[Grade], tests: list[TestResult]) -> list[AssignmentResults]:
+    scored = {(g.student_id, g.assignment) for g in grades if g.status != "error"}
+    result = []
+    for name in sorted({g.assignment for g in grades}):
+        result.append(AssignmentResults(
+            name, sorted((g for g in grades if g.assignment == name),
+                         key=lambda g: g.student_id),
+            [t for t in tests if t.assignment == name and (t.student_id, name) in scored]))
+    return result
+
+
+def error_rows(grades: list[Grade]) -> list[Grade]:
+    return sorted((g for g in grades if g.status != "graded"),
+                  key=lambda g: (g.assignment, g.status, g.student_id))
+
+
