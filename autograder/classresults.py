@@ -1,7 +1,7 @@
 """A graded class's results, read back from the grader's CSVs and summarised.
 
 :func:`load_class` reads ``OUT/grades.csv`` and ``OUT/tests.csv`` (checking
-every line), and :func:`assignments` groups them per assignment with what the
+every line), and :func:`group_by_assignment` groups them per assignment with what the
 report shows: counts, scores, failure rates and grouped failure messages.
 :mod:`autograder.report` draws and writes them.
 """
