@@ -30,7 +30,7 @@ from nbgrader.utils import compute_checksum
 from .course import RELEASE_DIR, default_course_root
 from .errors import NotebookError
 from .preprocessors.restorecells import RestoreGradedCells
-from .results import failure_message, format_points
+from .results import failure_message, format_points, is_test_cell
 from .sandbox import default_deny
 from .submissions import notebook_problem
 from .worker import execute_sandboxed
@@ -68,8 +68,7 @@ def _meta(cell) -> dict:
 
 
 def _is_test(cell) -> bool:
-    meta = _meta(cell)
-    return bool(meta.get("grade")) and not meta.get("solution") and bool(meta.get("grade_id"))
+    return is_test_cell(cell) and bool(_meta(cell).get("grade_id"))
 
 
 def find_release(path: Path, course_root: Path) -> Path | None:

@@ -20,7 +20,7 @@ import nbformat
 from .course import list_assignments, resolve_assignments, solutions_dir
 from .grade import DEFAULT_TIMEOUT, GradingResult, grade_class
 from .release import release_assignment
-from .results import GradeRow
+from .results import GradeRow, is_test_cell
 
 __all__ = ["STUDENTS", "solution_source", "build_demo_class", "format_table", "run_demo"]
 
@@ -91,7 +91,7 @@ def _student(released: Path, source: Path, choose: Callable[[int, str], str | No
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         grade_id = meta.get("grade_id")
-        if drop_tests and meta.get("grade") and not meta.get("solution"):
+        if drop_tests and is_test_cell(cell):
             continue
         if meta.get("solution") and grade_id in sources:
             mode = choose(order.index(grade_id), grade_id)

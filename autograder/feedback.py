@@ -30,7 +30,7 @@ from traitlets.config import Config
 
 from .course import SOURCE_DIR
 from .errors import AutograderError
-from .results import GRADES_HEADER, explain_error, format_points
+from .results import GRADES_HEADER, explain_error, format_points, is_test_cell
 
 __all__ = ["FeedbackError", "generate_feedback", "read_grades", "strip_ansi", "failure_text"]
 
@@ -184,8 +184,7 @@ def _notebook_page(path: Path, row: dict, notebook: str, db_url: str) -> str:
                               "student": row["student_id"], "db_url": db_url}}
     nb, resources = GetGrades().preprocess(nb, resources)
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+        if is_test_cell(cell):
             _mark_test_cell(cell, row["status"], row["reason"])
     resources["metadata"] = {"name": notebook}
     body, _ = _exporter().from_notebook_node(nb, resources=resources)

@@ -21,6 +21,7 @@ __all__ = [
     "TESTS_HEADER",
     "GradeRow",
     "TestRow",
+    "is_test_cell",
     "format_points",
     "explain_error",
     "failure_message",
@@ -57,6 +58,13 @@ class TestRow:
     points: str
     max_points: str
     message: str
+
+
+def is_test_cell(cell) -> bool:
+    """Whether ``cell`` is a graded test cell: nbgrader's ``grade`` without ``solution``."""
+    meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+    return (cell.get("cell_type") == "code" and bool(meta.get("grade"))
+            and not meta.get("solution"))
 
 
 def format_points(value: float | None) -> str:

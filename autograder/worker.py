@@ -32,6 +32,7 @@ from .preprocessors.guard import MarkGradedCells, VerifyGradedCells
 from .preprocessors.restorecells import RestoreGradedCells
 from .preprocessors.sandboxexecute import SandboxExecute
 from .preprocessors.sanitize import DropEmptyMetadata
+from .results import is_test_cell
 from .sandbox import (
     SandboxPolicy,
     install_kernelspec,
@@ -86,8 +87,7 @@ def _fail_unexecuted(nb, start: int, why: str) -> None:
     ran (the kernel died or the deadline struck first) must fail explicitly.
     """
     for cell in nb.cells[start:]:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+        if is_test_cell(cell):
             if not any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
                 cell.outputs = [nbformat.v4.new_output(
                     "error", ename="NotRun", evalue=why, traceback=[f"NotRun: {why}"])]

@@ -24,6 +24,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import TraitError, Unicode, validate
 
 from ..integrity import FINGERPRINT_CODE, compare, parse_fingerprint
+from ..results import is_test_cell
 
 __all__ = ["MarkGradedCells", "VerifyGradedCells", "DONE_PREFIX", "is_integrity_cell"]
 
@@ -36,9 +37,6 @@ def _nbgrader(cell) -> dict:
     return cell.metadata.get("nbgrader", {}) or {}
 
 
-def _is_test_cell(cell) -> bool:
-    meta = _nbgrader(cell)
-    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
 def is_integrity_cell(cell) -> bool:
@@ -88,7 +86,7 @@ class MarkGradedCells(NbGraderPreprocessor):
                 cell.metadata.pop("tags", None)
                 cell.metadata.pop("jupyter", None)
             cells.append(cell)
-            if _is_test_cell(cell):
+            if is_test_cell(cell):
                 source = cell.source.rstrip("\n")
                 cell.source = source + "\n" + _done_line(self.nonce, meta.get("grade_id", ""))
                 cells.append(self.integrity_cell())
@@ -169,7 +167,7 @@ class VerifyGradedCells(NbGraderPreprocessor):
                     else:
                         checks.append(found)
                 continue
-            if _is_test_cell(cell) and not self._verify_test_cell(cell):
+            if is_test_cell(cell) and not self._verify_test_cell(cell):
                 silent.append(_nbgrader(cell).get("grade_id", ""))
             kept.append(cell)
         nb.cells = kept

@@ -11,6 +11,19 @@ from autograder.errors import NotebookError
 from . import factories as F
 
 
+def _write_tampered(released, answers, folder, delete=None):
+    """A student's notebook whose test_scale cell was emptied (and ``delete`` removed)."""
+    nb = F.student_notebook(released, answers)
+    nb.cells = [c for c in nb.cells
+                if delete is None or c.metadata.get("nbgrader", {}).get("grade_id") != delete]
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_scale":
+            cell.source = "pass"
+    path = folder / "toy.ipynb"
+    nbformat.write(nb, str(path))
+    return path
+
+
 @pytest.mark.slow
 def test_check_fails_on_an_unfinished_notebook(released, tmp_path):
     path = tmp_path / "toy.ipynb"
@@ -35,12 +48,7 @@ def test_check_passes_on_a_finished_notebook(released, tmp_path):
 
 @pytest.mark.slow
 def test_check_fails_on_an_edited_test_cell(released, tmp_path):
-    nb = F.student_notebook(released, F.RIGHT)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_scale":
-            cell.source = "pass"
-    path = tmp_path / "toy.ipynb"
-    nbformat.write(nb, str(path))
+    path = _write_tampered(released, F.RIGHT, tmp_path)
     lines = []
     assert check_notebook(path, timeout=20, echo=lines.append) == 1
     assert ("WARNING: the test cell test_scale was changed; the grader runs the original, "
@@ -64,13 +72,7 @@ def test_check_restores_and_reports_test_cells_changed_against_the_release(relea
     F.make_course(course)
     from autograder.release import release_course
     release_course(course)
-    nb = F.student_notebook(released, F.WRONG_SCALE)
-    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "test_add"]
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_scale":
-            cell.source = "pass"
-    path = tmp_path / "toy.ipynb"
-    nbformat.write(nb, str(path))
+    path = _write_tampered(released, F.WRONG_SCALE, tmp_path, delete="test_add")
     lines = []
     assert check_notebook(path, timeout=20, echo=lines.append, course_root=course) == 1
     assert any(line.startswith("FAIL test_scale") for line in lines)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.results import is_test_cell
+
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
 RELEASE = ROOT / "notebooks"
@@ -40,8 +42,7 @@ def is_solution(cell) -> bool:
 
 
 def is_graded_test(cell) -> bool:
-    meta = _nbgrader(cell)
-    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+    return is_test_cell(cell)
 
 
 def setup_cell(nb):
