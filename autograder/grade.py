@@ -20,11 +20,15 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -210,8 +214,9 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
 
     bar = _Progress(len(todo), progress)
     try:
-        _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, workers,
-                   timeout, memory_mb, bar)
+        with _remember_interrupts() as interrupted:
+            _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, workers,
+                       timeout, memory_mb, bar, interrupted)
     except KeyboardInterrupt:
         _write_csvs(out, rows)
         raise AutograderError(
@@ -224,6 +229,46 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
                          graded=len(rows) - reused, reused=reused)
 
 
+class _Interrupted:
+    """Whether Ctrl-C was pressed during the run."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def check(self) -> None:
+        """Raise ``KeyboardInterrupt`` if Ctrl-C was pressed, whatever became of it."""
+        if self.seen:
+            raise KeyboardInterrupt
+
+
+@contextmanager
+def _remember_interrupts() -> Iterator[_Interrupted]:
+    """Remember a Ctrl-C even when its ``KeyboardInterrupt`` is swallowed.
+
+    Python reports and drops an exception raised inside an at-fork hook, so a
+    Ctrl-C that arrives while a worker is being forked would be lost: the worker
+    dies of it, the pool is restarted, and the run ends as if nobody had pressed
+    anything. The grading loop checks what this records at every step instead.
+    SIGINT that the caller ignores (``nohup``) or handles itself is left alone.
+    """
+    interrupted = _Interrupted()
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield interrupted
+        return
+
+    def on_sigint(signum, frame):
+        interrupted.seen = True
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield interrupted
+        interrupted.check()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _write_csvs(out: Path, rows: dict):
     ordered = [rows[key] for key in sorted(rows)]
     grades = [row for row, _ in ordered]
@@ -233,8 +278,10 @@ def _write_csvs(out: Path, rows: dict):
 
 
 def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, workers,
-               timeout, memory_mb, bar) -> None:
+               timeout, memory_mb, bar, interrupted=None) -> None:
     """Run the jobs in a process pool; score and journal each as it finishes."""
+    if interrupted is None:
+        interrupted = _Interrupted()
     pending: dict[tuple[str, str], tuple[Submission, str, list[str], Job]] = {}
     for submission, digest in todo:
         expected = [p.stem for p in sorted((source_root / submission.assignment).glob("*.ipynb"))]
@@ -257,6 +304,7 @@ def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, wor
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     while pending:
+        interrupted.check()
         pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=context)
         futures = {}
         try:
@@ -265,6 +313,7 @@ def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, wor
                 futures[pool.submit(run_job, job)] = key
             while futures:
                 done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                interrupted.check()
                 for future in done:
                     key = futures.pop(future)
                     try:
@@ -280,7 +329,9 @@ def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, wor
                     _finish(key, row, tests, digest, sources, journal, rows, bar)
         except BrokenProcessPool:
             # A worker died (not a kernel: those are separate processes). Retry what was
-            # in flight; a job that kills its worker twice gets an error row.
+            # in flight; a job that kills its worker twice gets an error row. A worker
+            # killed by Ctrl-C is no reason to retry.
+            interrupted.check()
             for key in [k for k in pending if attempts[k] >= WORKER_ATTEMPTS]:
                 _, digest, problems, job = pending.pop(key)
                 outcomes = [NotebookOutcome(name, problems=[

@@ -451,14 +451,21 @@ def _progressed(out: Path) -> bool:
         return False
 
 
+def _as_foreground_job() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_interrupted_run_resumes_without_losing_or_duplicating(small_class, small_reference,
                                                                course, tmp_path, signum):
     out = tmp_path / "grading"
     log = open(tmp_path / "stderr.txt", "w+", encoding="utf-8")
-    # Its own process group, as a terminal's Ctrl-C reaches the grader and its workers.
+    # Its own process group, as a terminal's Ctrl-C reaches the grader and its workers, and
+    # SIGINT's default action, which a foreground job has. A test run started in the
+    # background (as CI may start it) passes SIGINT on ignored, and Python keeps it ignored.
     process = subprocess.Popen(grade_command(small_class, out, course), stdout=subprocess.DEVNULL,
-                               stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+                               stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
+                               preexec_fn=_as_foreground_job)
     try:
         deadline = time.monotonic() + RUN_LIMIT
         while not _progressed(out):
@@ -477,9 +484,11 @@ def test_interrupted_run_resumes_without_losing_or_duplicating(small_class, smal
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        log.seek(0)
+        said = log.read()
         log.close()
     # Killed before the end: the run cannot have given every student a row and exited 0.
-    assert process.returncode != 0, "the run ended before the signal reached it"
+    assert process.returncode != 0, f"the run ended before the signal reached it: {said[-3000:]}"
     resumed = grade_and_read(small_class, out, course)
     assert resumed.process.returncode == 0, resumed.explain()
     assert resumed.n_grade_lines == len(H.SMALL_CLASS)
