@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="the folder `grade` wrote (default: grading/)")
     feedback.add_argument("--db", default=None, metavar="URL",
                           help="gradebook SQLAlchemy URL (default: sqlite:///DIR/gradebook.db)")
+    feedback.add_argument("--hide-hidden-tests", action="store_true",
+                          help="show each hidden test's points and message but not its code "
+                               "or traceback (for tests reused across resubmissions or years)")
 
     report = commands.add_parser("report", parents=[common],
                                  help="summarise a graded class: terminal summary and HTML page")
@@ -121,7 +124,8 @@ def _run(args: argparse.Namespace) -> int:
         return check_notebook(args.notebook, timeout=args.timeout, memory_mb=args.memory_mb,
                               course_root=course)
     if args.command == "feedback":
-        pages = generate_feedback(args.out, course, db_url=args.db)
+        pages = generate_feedback(args.out, course, db_url=args.db,
+                                  hide_hidden=args.hide_hidden_tests)
         print(f"wrote {len(pages)} feedback pages under {Path(args.out) / 'feedback'}")
         return 0
     if args.command == "report":

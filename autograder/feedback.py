@@ -32,7 +32,8 @@ from .course import SOURCE_DIR
 from .errors import AutograderError
 from .results import GRADES_HEADER, explain_error, format_points, is_test_cell
 
-__all__ = ["FeedbackError", "generate_feedback", "read_grades", "strip_ansi", "failure_text"]
+__all__ = ["FeedbackError", "generate_feedback", "hide_hidden_tests", "read_grades", "strip_ansi",
+           "failure_text"]
 
 # What is written when a row names no notebook we know (e.g. an unknown assignment).
 FALLBACK_PAGE = "index"
@@ -109,7 +110,32 @@ def _points(score, points) -> str:
     return f"{format_points(score)} / {format_points(points)} points"
 
 
-def _mark_test_cell(cell, status: str, reason: str) -> None:
+_BEGIN_HIDDEN, _END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+HIDDEN_NOTE = "# The hidden tests of this cell are not shown."
+
+
+def hide_hidden_tests(source: str) -> tuple[str, bool]:
+    """``source`` with each hidden-test region replaced by a one-line note.
+
+    The regions are nbgrader's (``### BEGIN HIDDEN TESTS`` to ``### END HIDDEN
+    TESTS``, markers included). Returns the new source and whether a region was
+    found. An unterminated region hides everything after its start.
+    """
+    kept: list[str] = []
+    hidden = found = False
+    for line in source.splitlines():
+        if not hidden and _BEGIN_HIDDEN in line:
+            hidden = found = True
+            indent = line[:len(line) - len(line.lstrip())]
+            kept.append(indent + HIDDEN_NOTE)
+        elif hidden:
+            hidden = _END_HIDDEN not in line
+        else:
+            kept.append(line)
+    return "\n".join(kept), found
+
+
+def _mark_test_cell(cell, status: str, reason: str, show_traceback: bool = True) -> None:
     """Put a pass mark or a failure box first among a graded test cell's outputs."""
     meta = cell.metadata.nbgrader
     score, points = meta.get("score") or 0.0, meta.get("points") or 0.0
@@ -129,7 +155,7 @@ def _mark_test_cell(cell, status: str, reason: str) -> None:
         title = f"Failed &mdash; {_points(score, points)}"
     box = [f'<div class="ag-fail"><div class="ag-title">&#10008; {title}</div>',
            f'<p class="ag-message">{html.escape(message)}</p>']
-    if traceback:
+    if traceback and show_traceback:
         box.append("<details><summary>Show the full traceback</summary>"
                    f"<pre>{html.escape(traceback)}</pre></details>")
     box.append("</div>")
@@ -178,14 +204,19 @@ def _exporter() -> HTMLExporter:
     return exporter
 
 
-def _notebook_page(path: Path, row: dict, notebook: str, db_url: str) -> str:
+def _notebook_page(path: Path, row: dict, notebook: str, db_url: str,
+                   hide_hidden: bool = False) -> str:
     nb = nbformat.read(str(path), as_version=4)
     resources = {"nbgrader": {"notebook": notebook, "assignment": row["assignment"],
                               "student": row["student_id"], "db_url": db_url}}
     nb, resources = GetGrades().preprocess(nb, resources)
     for cell in nb.cells:
         if is_test_cell(cell):
-            _mark_test_cell(cell, row["status"], row["reason"])
+            had_hidden = False
+            if hide_hidden:
+                cell.source, had_hidden = hide_hidden_tests(cell.source)
+            # A traceback quotes the lines it ran through, hidden ones included.
+            _mark_test_cell(cell, row["status"], row["reason"], show_traceback=not had_hidden)
     resources["metadata"] = {"name": notebook}
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
     return body
@@ -254,7 +285,7 @@ def read_grades(out: Path) -> list[dict]:
 
 
 def generate_feedback(out_dir: str | os.PathLike, course_root: str | os.PathLike, *,
-                      db_url: str | None = None) -> list[Path]:
+                      db_url: str | None = None, hide_hidden: bool = False) -> list[Path]:
     """Write ``OUT/feedback/<student_id>/<assignment>/<notebook>.html`` for every row of grades.csv.
 
     Parameters
@@ -266,6 +297,10 @@ def generate_feedback(out_dir: str | os.PathLike, course_root: str | os.PathLike
         the gradebook does not know (e.g. one that was not valid JSON).
     db_url : str, optional
         SQLAlchemy URL of the gradebook; default ``sqlite:///OUT/gradebook.db``.
+    hide_hidden : bool
+        Replace the code of every hidden-test region by a one-line note and drop
+        the tracebacks of those cells (they quote the code), keeping each test's
+        points and its sentence. For tests reused across resubmissions or years.
 
     Returns
     -------
@@ -300,8 +335,8 @@ def generate_feedback(out_dir: str | os.PathLike, course_root: str | os.PathLike
             page = None
             if autograded.is_file():
                 try:
-                    page = _insert(_notebook_page(autograded, row, notebook, db_url), row,
-                                   notebook)
+                    page = _insert(_notebook_page(autograded, row, notebook, db_url,
+                                                  hide_hidden), row, notebook)
                 except (MissingEntry, ValueError, KeyError):
                     page = None  # graded cells unknown to the gradebook: banner only
             if page is None:

@@ -8,8 +8,16 @@ import re
 
 import pytest
 
+from autograder.cli import main
 from autograder.errors import AutograderError
-from autograder.feedback import FeedbackError, failure_text, generate_feedback, strip_ansi
+from autograder.feedback import (
+    HIDDEN_NOTE,
+    FeedbackError,
+    failure_text,
+    generate_feedback,
+    hide_hidden_tests,
+    strip_ansi,
+)
 from autograder.grade import grade_class
 from autograder.results import GRADES_HEADER
 
@@ -68,6 +76,17 @@ def test_failure_text_names_other_errors_and_stderr():
                                     "text": "oops\n"}])[0]
 
 
+def test_hide_hidden_tests_replaces_each_region_by_one_note():
+    source = ("check(1)\n### BEGIN HIDDEN TESTS\nsecret(2)\n### END HIDDEN TESTS\nafter(3)\n"
+              "if x:\n    # BEGIN HIDDEN TESTS\n    secret(4)\n    # END HIDDEN TESTS")
+    hidden, found = hide_hidden_tests(source)
+    assert found
+    assert hidden == (f"check(1)\n{HIDDEN_NOTE}\nafter(3)\nif x:\n    {HIDDEN_NOTE}")
+    assert hide_hidden_tests("check(1)\ncheck(2)") == ("check(1)\ncheck(2)", False)
+    # An unterminated region hides everything after its start.
+    assert hide_hidden_tests("a\n### BEGIN HIDDEN TESTS\nsecret") == (f"a\n{HIDDEN_NOTE}", True)
+
+
 def test_missing_grades_csv_says_to_run_grade_first(tmp_path):
     with pytest.raises(FeedbackError, match="run `python -m autograder grade` first"):
         generate_feedback(tmp_path, tmp_path)
@@ -116,7 +135,13 @@ def feedback(course, released, tmp_path_factory):
     paths = generate_feedback(out, course)
     first = tree_digest(out / "feedback")
     again = generate_feedback(out, course)
-    return {"out": out, "rows": rows, "paths": paths, "again": again, "first": first}
+    # Through the command line, as an instructor asks for it.
+    assert main(["feedback", "--out", str(out), "--course", str(course),
+                 "--hide-hidden-tests"]) == 0
+    hidden = {path: path.read_text(encoding="utf-8") for path in paths}
+    generate_feedback(out, course)
+    return {"out": out, "rows": rows, "paths": paths, "again": again, "first": first,
+            "hidden": hidden}
 
 
 @pytest.mark.slow
@@ -191,3 +216,19 @@ def test_pages_load_nothing_from_the_network(feedback):
 def test_rerun_gives_identical_files(feedback):
     assert feedback["again"] == feedback["paths"]
     assert tree_digest(feedback["out"] / "feedback") == feedback["first"]
+
+
+@pytest.mark.slow
+def test_hidden_tests_can_be_kept_from_the_pages(feedback):
+    hidden_code = ("add(-4, 10)", "scale([0.5], -2)", "BEGIN HIDDEN TESTS")
+    shown = page_of(feedback["out"], "bob")
+    assert all(code in shown for code in hidden_code)  # nbgrader's default shows them
+    for path, page in feedback["hidden"].items():
+        assert not any(code in page for code in hidden_code), path
+        assert "Traceback (most recent call last)" not in page, path
+    bob = feedback["hidden"][feedback["out"] / "feedback" / "bob" / F.ASSIGNMENT /
+                             f"{F.NOTEBOOK}.html"]
+    assert HIDDEN_NOTE in bob
+    # What the student needs stays: the visible test, the sentence and the points.
+    assert "scale([1.0, 2.0], 3)" in bob and SCALE_MESSAGE in bob
+    assert "Failed — 0 / 2 points" in bob and "toy (Score: 1.0 / 3.0)" in bob
