@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nbgrader.coursedir import CourseDirectory
 
-from .errors import CourseError, UnknownAssignmentError
+from .errors import CourseError, GradebookError, UnknownAssignmentError
 
 __all__ = [
     "SOURCE_DIR",
@@ -26,6 +26,7 @@ __all__ = [
     "source_notebooks",
     "make_coursedir",
     "ensure_alembic_on_path",
+    "check_gradebook_url",
 ]
 
 SOURCE_DIR = "solutions"
@@ -129,3 +130,42 @@ def ensure_alembic_on_path() -> None:
     parts = os.environ.get("PATH", "").split(os.pathsep)
     if not parts or parts[0] != bindir:
         os.environ["PATH"] = os.pathsep.join([bindir] + [p for p in parts if p != bindir])
+
+
+def check_gradebook_url(db_url: str) -> None:
+    """Raise GradebookError, naming the URL and why, unless ``db_url`` can be connected to.
+
+    nbgrader's own failures on a bad URL name neither; this check comes first.
+    A password in the URL is never shown.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    try:
+        url = make_url(db_url)
+    except ArgumentError:
+        raise GradebookError(f"the gradebook URL {db_url!r} is not a database URL; give one "
+                             "like sqlite:///grading/gradebook.db") from None
+    shown = url.render_as_string(hide_password=True)
+    try:
+        engine = create_engine(url)
+    except ImportError as error:
+        raise GradebookError(f"cannot use the gradebook at {shown}: its database driver is not "
+                             f"installed ({_first_line(error)})") from None
+    except (ArgumentError, SQLAlchemyError) as error:
+        raise GradebookError(f"cannot use the gradebook at {shown}: "
+                             f"{_first_line(error)}") from None
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        raise GradebookError(f"cannot open the gradebook at {shown}: "
+                             f"{_first_line(getattr(error, 'orig', None) or error)}") from None
+    finally:
+        engine.dispose()
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__

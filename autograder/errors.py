@@ -14,6 +14,7 @@ __all__ = [
     "SubmissionsError",
     "NotebookError",
     "NbgraderError",
+    "GradebookError",
 ]
 
 
@@ -39,3 +40,7 @@ class NotebookError(AutograderError):
 
 class NbgraderError(AutograderError):
     """nbgrader itself failed on the instructor's side (not on a submission)."""
+
+
+class GradebookError(AutograderError):
+    """The gradebook's database URL cannot be used."""

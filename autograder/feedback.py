@@ -28,7 +28,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import GetGrades
 from traitlets.config import Config
 
-from .course import SOURCE_DIR
+from .course import SOURCE_DIR, check_gradebook_url
 from .errors import AutograderError
 from .results import GRADES_HEADER, explain_error, format_points, is_test_cell
 
@@ -247,11 +247,14 @@ def _safe_part(name: str, what: str) -> str:
     return name
 
 
+def _missing_sqlite(db_url: str) -> bool:
+    return db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):]).is_file()
+
+
 def _notebook_names(course_root: Path, db_url: str, row: dict) -> list[str]:
     """The notebooks of a submission: the gradebook's, else the course's sources."""
     names: list[str] = []
-    missing_db = db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):]).is_file()
-    if not missing_db:  # opening a missing SQLite gradebook would create an empty one
+    if not _missing_sqlite(db_url):  # opening a missing SQLite gradebook would create one
         with Gradebook(db_url) as gb:
             try:
                 submission = gb.find_submission(row["assignment"], row["student_id"])
@@ -318,6 +321,8 @@ def generate_feedback(out_dir: str | os.PathLike, course_root: str | os.PathLike
     rows = read_grades(out)
     course_root = Path(course_root).resolve()
     db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
+    if not _missing_sqlite(db_url):
+        check_gradebook_url(db_url)
     root = out / "feedback"
     for row in rows:
         _safe_part(row["student_id"], "student id")

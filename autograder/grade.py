@@ -35,7 +35,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from .archive import extract_class, is_archive
-from .course import ensure_alembic_on_path, list_assignments, solutions_dir
+from .course import check_gradebook_url, ensure_alembic_on_path, list_assignments, solutions_dir
 from .errors import AutograderError, SubmissionsError
 from .journal import Journal, source_digest, submission_digest
 from .release import record_assignment
@@ -178,6 +178,7 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
         folder = given.resolve()
     submissions = find_submissions(folder)
     db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
+    check_gradebook_url(db_url)
     ensure_alembic_on_path()
 
     wanted = sorted({s.assignment for s in submissions if s.assignment in known})
