@@ -3,7 +3,8 @@
 Tests call the ``*_figure`` functions directly; notebooks call the wrappers,
 which only wire controls to them through :func:`interactive_figure`
 (:mod:`helpers.widgets.base`). One module per notebook that has widgets:
-:mod:`helpers.widgets.convolution` for notebook 01.
+:mod:`helpers.widgets.convolution` for notebook 01, :mod:`helpers.widgets.resnet`
+for notebook 02.
 """
 
 from helpers.widgets.base import FINISH_MESSAGE, interactive_figure
@@ -15,10 +16,22 @@ from helpers.widgets.convolution import (
                                          sliding_window_figure,
                                          window_taps,
 )
+from helpers.widgets.resnet import (
+                                    ACTIVATIONS,
+                                    LEAKY_SLOPE,
+                                    gradient_flow_explorer,
+                                    gradient_flow_figure,
+                                    gradient_norms,
+)
 
 __all__ = [
+    "ACTIVATIONS",
     "FINISH_MESSAGE",
     "KERNEL_PRESETS",
+    "LEAKY_SLOPE",
+    "gradient_flow_explorer",
+    "gradient_flow_figure",
+    "gradient_norms",
     "interactive_figure",
     "kernel_playground",
     "kernel_playground_figure",
