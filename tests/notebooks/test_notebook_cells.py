@@ -24,6 +24,8 @@ CORE = {
     "01_convolution_arithmetic": ["conv_output_size", "conv2d_naive", "max_pool2d_naive",
                                   "conv_param_count", "receptive_field",
                                   "transposed_conv_output_size"],
+    "02_resnet_gradient_flow": ["residual_block_forward", "residual_block_backward",
+                                "clip_grad_norm"],
 }
 
 

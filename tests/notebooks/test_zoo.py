@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from . import cells, zoo_01
+from . import cells, zoo_01, zoo_02
 
-ZOOS = {"01_convolution_arithmetic": zoo_01}
+ZOOS = {"01_convolution_arithmetic": zoo_01, "02_resnet_gradient_flow": zoo_02}
 
 
 def _notebook(topic: str):
@@ -77,3 +77,19 @@ def test_wrong_answers_with_a_known_mistake_get_a_message_naming_it():
     results = _run_tests_of("01_convolution_arithmetic", "conv_output_size",
                             zoo_01.WRONG_CONV_OUTPUT_SIZE["ceil instead of floor"])
     assert "ceil" in str(results["test_conv_output_size"])
+
+
+def test_notebook_02_names_the_known_mistakes():
+    topic = "02_resnet_gradient_flow"
+    results = _run_tests_of(topic, "residual_block_forward",
+                            zoo_02.WRONG_FORWARD["a ReLU after the sum"])
+    assert "a ReLU applied after the sum" in str(results["test_residual_block_forward"])
+    results = _run_tests_of(topic, "residual_block_backward",
+                            zoo_02.WRONG_BACKWARD["the skip's dout is missing from dx"])
+    assert "the skip's term dout is missing" in str(results["test_residual_block_backward_2"])
+    results = _run_tests_of(topic, "clip_grad_norm",
+                            zoo_02.WRONG_CLIP["each array clipped by its own norm"])
+    assert "each array clipped by its own norm" in str(results["test_clip_grad_norm"])
+    results = _run_tests_of(topic, "clip_grad_norm",
+                            zoo_02.WRONG_CLIP["the norm reported after clipping"])
+    assert "measured after clipping" in str(results["test_clip_grad_norm"])
