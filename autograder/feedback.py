@@ -8,7 +8,8 @@ additions for the student: every failed test cell shows the test's sentence
 first (the ``GradingError`` message of :mod:`helpers.grading`) and the raw
 traceback collapsed after it, a passed test cell shows a short mark, and an
 ``error`` or ``flagged`` submission opens with a coloured banner saying why.
-Pages open from disk: styles are inline and no script is loaded from the network.
+Pages open from disk: styles are inline, no script is loaded from the network, and
+formulas are drawn as images (:mod:`autograder.texmath`) instead of by MathJax.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from traitlets.config import Config
 from .course import SOURCE_DIR, check_gradebook_url
 from .errors import AutograderError
 from .results import GRADES_HEADER, explain_error, format_points, is_test_cell
+from .texmath import CSS as MATH_CSS
+from .texmath import render_math
 
 __all__ = ["FeedbackError", "generate_feedback", "hide_hidden_tests", "read_grades", "strip_ansi",
            "failure_text"]
@@ -70,7 +73,7 @@ STYLE = """<style type="text/css">
   border: 1px solid #ddd; overflow-x: auto; white-space: pre; }
 .ag-pass { margin: 0.3em 0; padding: 0.3em 0.9em; background: #eef6ee;
   border-left: 6px solid #3c8d40; border-radius: 4px; color: #1d5e20; font-weight: bold; }
-</style>
+""" + MATH_CSS + """</style>
 """
 
 
@@ -211,6 +214,8 @@ def _notebook_page(path: Path, row: dict, notebook: str, db_url: str,
                               "student": row["student_id"], "db_url": db_url}}
     nb, resources = GetGrades().preprocess(nb, resources)
     for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = render_math(cell.source)
         if is_test_cell(cell):
             had_hidden = False
             if hide_hidden:

@@ -69,7 +69,7 @@ def code_cell(source: str, cell_id: str):
 def toy_notebook():
     """The source notebook of the fixture assignment."""
     nb = new_notebook(cells=[
-        markdown_cell("# A toy assignment\nAdd numbers, then scale lists.", "title"),
+        markdown_cell("# A toy assignment\nAdd numbers, $a + b$, then scale lists.", "title"),
         code_cell("from helpers.grading import assert_close, assert_equal", "imports"),
         solution_cell("add", ADD_SOLUTION),
         test_cell("test_add", TEST_ADD, points=1),

@@ -203,6 +203,16 @@ def test_odd_student_ids_work_and_are_escaped(feedback):
 
 
 @pytest.mark.slow
+def test_formulas_are_drawn_without_mathjax(feedback):
+    page = page_of(feedback["out"], "alice")
+    assert re.search(r'<img alt="a \+ b" class="ag-math ag-depth-\d+" '
+                     r'src="data:image/svg\+xml;base64,', page)
+    assert ".ag-depth-1 {" in page
+    assert "$a + b$" not in page
+    assert not re.search(r"<script\b(?:(?!</script).)*MathJax", page, re.S | re.I)
+
+
+@pytest.mark.slow
 def test_pages_load_nothing_from_the_network(feedback):
     for path in feedback["paths"]:
         page = path.read_text(encoding="utf-8")
