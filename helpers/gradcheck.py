@@ -82,17 +82,33 @@ def relative_error(a, b, eps: float = 1e-12) -> float:
 
 
 def check_gradient(f: Callable, x: np.ndarray, analytic, dout=None, threshold: float = 1e-7,
-                   name: str = "gradient", verbose: bool = True) -> float:
-    """Compare an analytic gradient with :func:`numerical_gradient`; print and assert.
+                   name: str = "gradient", verbose: bool = True, hint: str = "") -> float:
+    """Compare an analytic gradient with :func:`numerical_gradient`; print and check.
 
-    Returns the relative error; raises ``AssertionError`` above ``threshold``.
+    ``analytic`` is converted to a plain float array first (as
+    :mod:`helpers.grading` does with every student value). Returns the relative
+    error; raises :class:`helpers.grading.GradingError` (an ``AssertionError``)
+    when it is not below ``threshold``, saying by how much and where the two
+    gradients differ most, followed by ``hint``.
     """
+    from .grading import GradingError, to_float_array
+
+    analytic = to_float_array(analytic, name)
     numeric = numerical_gradient(f, x, dout)
+    if analytic.shape != numeric.shape:
+        raise GradingError(f"{name} has shape {analytic.shape}, but the gradient it "
+                           f"stands for has shape {numeric.shape}." + (f" {hint}" if hint else ""))
     error = relative_error(analytic, numeric)
+    passed = bool(error < threshold)
     if verbose:
-        verdict = "ok" if error < threshold else "TOO LARGE"
+        verdict = "ok" if passed else "TOO LARGE"
         print(f"{name}: relative error {error:.2e} (threshold {threshold:.0e}) {verdict}")
-    assert error < threshold, (
-        f"{name} differs from the numerical gradient: relative error {error:.2e} "
-        f"is above {threshold:.0e}")
+    if not passed:
+        worst = np.unravel_index(int(np.argmax(np.abs(analytic - numeric))), numeric.shape)
+        where = "".join(f"[{int(i)}]" for i in worst)
+        raise GradingError(
+            f"{name} does not match the numerical gradient of the forward pass: relative "
+            f"error {error:.2e}, above {threshold:.0e}. The largest difference is at "
+            f"{name}{where}: expected {numeric[worst]:.6g}, got {analytic[worst]:.6g}."
+            + (f" {hint}" if hint else ""))
     return error

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from helpers.gradcheck import check_gradient, numerical_gradient, relative_error
+from helpers.grading import GradingError
 
 
 def test_numerical_gradient_of_sum_of_squares_is_twice_x():
@@ -59,3 +60,31 @@ def test_check_gradient_passes_right_and_rejects_wrong_analytic_gradient(capsys)
     assert "cube: relative error" in capsys.readouterr().out
     with pytest.raises(AssertionError, match="above"):
         check_gradient(lambda v: (v ** 3).sum(), x, 2 * x ** 2, verbose=False)
+
+
+def test_check_gradient_says_where_the_gradients_differ_most_and_gives_the_hint():
+    x = np.array([0.5, -1.0, 2.0])
+    wrong = 3 * x ** 2
+    wrong[2] = 0.0
+    with pytest.raises(GradingError) as caught:
+        check_gradient(lambda v: (v ** 3).sum(), x, wrong, name="dcube", verbose=False,
+                       hint="d(v^3)/dv = 3 v^2.")
+    message = str(caught.value)
+    assert "dcube does not match the numerical gradient" in message
+    assert "at dcube[2]: expected 12, got 0." in message
+    assert message.endswith("d(v^3)/dv = 3 v^2.")
+    with pytest.raises(GradingError, match=r"shape \(2,\), but .* shape \(3,\)"):
+        check_gradient(lambda v: (v ** 3).sum(), x, [1.0, 2.0], name="dcube", verbose=False)
+
+
+def test_check_gradient_converts_the_answer_before_comparing():
+    class AlwaysClose(float):  # a value whose comparisons always say yes
+        def __lt__(self, other):
+            return True
+
+    x = np.array([1.0, 2.0])
+    with pytest.raises(GradingError):
+        check_gradient(lambda v: (v ** 2).sum(), x, [AlwaysClose(0.0), AlwaysClose(0.0)],
+                       verbose=False)
+    with pytest.raises(GradingError, match="dx"):
+        check_gradient(lambda v: (v ** 2).sum(), x, "not numbers", name="dx", verbose=False)
