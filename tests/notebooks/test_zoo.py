@@ -69,27 +69,28 @@ def test_zoo_covers_every_graded_exercise(topic):
         assert zoo.RIGHT.get(exercise), f"{exercise} needs at least one right alternative"
 
 
-def test_wrong_answers_with_a_known_mistake_get_a_message_naming_it():
+# (topic, exercise, wrong answer, graded test cell, words its message must hold)
+NAMED_MISTAKES = [
+    ("01_convolution_arithmetic", "conv2d_naive", zoo_01.WRONG_CONV2D,
+     "kernel flipped (true convolution)", "test_conv2d_naive", "kernel flipped"),
+    ("01_convolution_arithmetic", "conv_output_size", zoo_01.WRONG_CONV_OUTPUT_SIZE,
+     "ceil instead of floor", "test_conv_output_size", "ceil"),
+    ("02_resnet_gradient_flow", "residual_block_forward", zoo_02.WRONG_FORWARD,
+     "a ReLU after the sum", "test_residual_block_forward", "a ReLU applied after the sum"),
+    ("02_resnet_gradient_flow", "residual_block_backward", zoo_02.WRONG_BACKWARD,
+     "the skip's dout is missing from dx", "test_residual_block_backward_2",
+     "the skip's term dout is missing"),
+    ("02_resnet_gradient_flow", "clip_grad_norm", zoo_02.WRONG_CLIP,
+     "each array clipped by its own norm", "test_clip_grad_norm",
+     "each array clipped by its own norm"),
+    ("02_resnet_gradient_flow", "clip_grad_norm", zoo_02.WRONG_CLIP,
+     "the norm reported after clipping", "test_clip_grad_norm", "measured after clipping"),
+]
+
+
+@pytest.mark.parametrize("topic, exercise, zoo, mistake, test, words", NAMED_MISTAKES,
+                         ids=[f"{m[0][:2]}-{m[3]}" for m in NAMED_MISTAKES])
+def test_a_known_mistake_gets_a_message_naming_it(topic, exercise, zoo, mistake, test, words):
     # The visible tests name the mistake, so the student learns what to fix.
-    results = _run_tests_of("01_convolution_arithmetic", "conv2d_naive",
-                            zoo_01.WRONG_CONV2D["kernel flipped (true convolution)"])
-    assert "kernel flipped" in str(results["test_conv2d_naive"])
-    results = _run_tests_of("01_convolution_arithmetic", "conv_output_size",
-                            zoo_01.WRONG_CONV_OUTPUT_SIZE["ceil instead of floor"])
-    assert "ceil" in str(results["test_conv_output_size"])
-
-
-def test_notebook_02_names_the_known_mistakes():
-    topic = "02_resnet_gradient_flow"
-    results = _run_tests_of(topic, "residual_block_forward",
-                            zoo_02.WRONG_FORWARD["a ReLU after the sum"])
-    assert "a ReLU applied after the sum" in str(results["test_residual_block_forward"])
-    results = _run_tests_of(topic, "residual_block_backward",
-                            zoo_02.WRONG_BACKWARD["the skip's dout is missing from dx"])
-    assert "the skip's term dout is missing" in str(results["test_residual_block_backward_2"])
-    results = _run_tests_of(topic, "clip_grad_norm",
-                            zoo_02.WRONG_CLIP["each array clipped by its own norm"])
-    assert "each array clipped by its own norm" in str(results["test_clip_grad_norm"])
-    results = _run_tests_of(topic, "clip_grad_norm",
-                            zoo_02.WRONG_CLIP["the norm reported after clipping"])
-    assert "measured after clipping" in str(results["test_clip_grad_norm"])
+    results = _run_tests_of(topic, exercise, zoo[mistake])
+    assert words in str(results[test])

@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from .zoo_choices import choice_zoo
+
 # --------------------------------------------------------------------------- sizes
 
 
@@ -436,15 +438,7 @@ RIGHT_TRANSPOSED = {
 
 ANSWERS = {"answer_q1": "b", "answer_q2": "b", "answer_q3": "c"}
 
-WRONG_ANSWERS = {
-    question: {f"letter {letter}": letter for letter in "abcd" if letter != right}
-    | {"not a letter": 2, "a letter out of range": "e"}
-    for question, right in ANSWERS.items()
-}
-RIGHT_ANSWERS = {
-    question: {"upper case": right.upper(), "with spaces": f" {right} "}
-    for question, right in ANSWERS.items()
-}
+WRONG_ANSWERS, RIGHT_ANSWERS = choice_zoo(ANSWERS)
 
 WRONG = {
     "conv_output_size": WRONG_CONV_OUTPUT_SIZE,

@@ -18,6 +18,8 @@ import math
 
 import numpy as np
 
+from .zoo_choices import choice_zoo
+
 # --------------------------------------------------------------------------- forward
 
 
@@ -275,15 +277,7 @@ RIGHT_CLIP = {
 
 ANSWERS = {"answer_q1": "c", "answer_q2": "b", "answer_q3": "d"}
 
-WRONG_ANSWERS = {
-    question: {f"letter {letter}": letter for letter in "abcd" if letter != right}
-    | {"not a letter": 2, "a letter out of range": "e"}
-    for question, right in ANSWERS.items()
-}
-RIGHT_ANSWERS = {
-    question: {"upper case": right.upper(), "with spaces": f" {right} "}
-    for question, right in ANSWERS.items()
-}
+WRONG_ANSWERS, RIGHT_ANSWERS = choice_zoo(ANSWERS)
 
 WRONG = {
     "residual_block_forward": WRONG_FORWARD,
