@@ -13,6 +13,9 @@ through ``helpers.runtime.check_notebook``):
 4. prints ``PASS`` or ``FAIL`` with the message for every visible test, the
    warnings, and the visible score; exits 1 when anything failed or was
    changed, 0 only when everything passed. Hidden tests run only when grading.
+
+The instructor's source notebook (under ``solutions/``) is checked as it
+stands, hidden tests included: it is the original the release is made from.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import compute_checksum
 
-from .course import RELEASE_DIR, default_course_root
+from .course import RELEASE_DIR, SOURCE_DIR, default_course_root
 from .errors import NotebookError
 from .preprocessors.restorecells import RestoreGradedCells
 from .results import failure_message, format_points, is_test_cell
@@ -56,6 +59,7 @@ class CheckReport:
 
     tests: list[TestResult]
     warnings: list[str] = field(default_factory=list)  # changed or deleted graded cells
+    source: bool = False  # the instructor's source notebook, checked as it stands
     problems: list[str] = field(default_factory=list)  # time, memory, kernel death, tampering
 
     @property
@@ -120,8 +124,11 @@ def run_checks(path: str | os.PathLike, timeout: int = 60,
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     report = CheckReport(tests=[])
-    release_path = find_release(path, root)
-    if release_path is not None:
+    report.source = path.resolve().is_relative_to((root / SOURCE_DIR).resolve())
+    release_path = None if report.source else find_release(path, root)
+    if report.source:
+        pass  # the original itself: nothing to compare with or restore
+    elif release_path is not None:
         release = nbformat.read(str(release_path), as_version=4)
         report.warnings = _compare_with_release(nb, release)
         nb = RestoreGradedCells().restore_from_notebook(nb, release)
@@ -164,6 +171,9 @@ def check_notebook(path: str | os.PathLike, timeout: int = 60,
         0 when every visible test passed and nothing was changed, 1 otherwise.
     """
     report = run_checks(path, timeout, memory_mb, course_root)
+    if report.source:
+        echo("This is the instructor's source notebook: its tests run as they stand, "
+             "hidden tests included.")
     for result in report.tests:
         echo(f"PASS {result.grade_id}" if result.passed
              else f"FAIL {result.grade_id}: {result.message}")
@@ -177,8 +187,12 @@ def check_notebook(path: str | os.PathLike, timeout: int = 60,
     passed = sum(r.passed for r in report.tests)
     earned = sum(r.points for r in report.tests if r.passed)
     total = sum(r.points for r in report.tests)
-    echo(f"{passed}/{len(report.tests)} visible tests passed; estimated score "
-         f"{format_points(earned)}/{format_points(total)} if the hidden tests pass too.")
+    if report.source:
+        echo(f"{passed}/{len(report.tests)} tests passed; score "
+             f"{format_points(earned)}/{format_points(total)}.")
+    else:
+        echo(f"{passed}/{len(report.tests)} visible tests passed; estimated score "
+             f"{format_points(earned)}/{format_points(total)} if the hidden tests pass too.")
     if report.ok:
         echo("Everything passes: your notebook is ready to hand in.")
     return 0 if report.ok else 1

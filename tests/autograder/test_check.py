@@ -79,3 +79,18 @@ def test_check_restores_and_reports_test_cells_changed_against_the_release(relea
     assert "PASS test_add" in lines  # put back from the release, and the answer is right
     assert any("test_add was deleted" in line for line in lines)
     assert any("test_scale was changed" in line for line in lines)
+
+
+@pytest.mark.slow
+def test_the_source_notebook_is_checked_as_it_stands(tmp_path):
+    # The instructor's original holds the hidden tests: no "changed" warning for them.
+    course = tmp_path / "course"
+    F.make_course(course)
+    from autograder.release import release_course
+    release_course(course)
+    source = course / "solutions" / F.ASSIGNMENT / f"{F.NOTEBOOK}.ipynb"
+    lines = []
+    assert check_notebook(source, timeout=20, echo=lines.append, course_root=course) == 0
+    assert lines[0].startswith("This is the instructor's source notebook")
+    assert not any(line.startswith("WARNING") for line in lines)
+    assert "2/2 tests passed; score 3/3." in lines
