@@ -4,13 +4,22 @@
 - :func:`load_photo`: matplotlib's sample photograph (``grace_hopper.jpg``).
 - :func:`make_shapes`: a seeded synthetic set of small shape images with
   known classes (square, disk, triangle, cross).
+- :func:`load_text`: real English, Python's own reference documentation
+  (``pydoc_data.topics``), for character-level language models.
 """
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-__all__ = ["load_digits", "load_photo", "make_shapes", "SHAPE_CLASSES"]
+__all__ = ["load_digits", "load_photo", "load_text", "make_shapes", "SHAPE_CLASSES",
+           "TEXT_ALPHABET"]
+
+# Lower-case letters, space and three punctuation marks: small enough for a
+# one-hot character model in numpy, large enough to read as English.
+TEXT_ALPHABET = " abcdefghijklmnopqrstuvwxyz.,'"
 
 SHAPE_CLASSES = ("square", "disk", "triangle", "cross")
 
@@ -127,3 +136,45 @@ def make_shapes(n: int = 400, size: int = 16, noise: float = 0.1,
     images = np.stack([_draw_shape(SHAPE_CLASSES[c], size, rng) for c in labels])
     images += noise * rng.standard_normal(images.shape)
     return images, labels.astype(np.int64)
+
+
+def load_text(n_chars: int | None = None, small_alphabet: bool = True) -> str:
+    """English prose from Python's own help texts, ``pydoc_data.topics``, as one string.
+
+    The help texts are joined in the order of their sorted keys (so the result
+    is the same on every run of the same Python), and every run of whitespace
+    becomes one space.
+
+    Parameters
+    ----------
+    n_chars : int, optional
+        Return only the first ``n_chars`` characters.
+    small_alphabet : bool
+        Lower-case everything and replace each character outside
+        :data:`TEXT_ALPHABET` by a space (before whitespace is collapsed), so
+        that the text uses at most those 30 characters.
+
+    Returns
+    -------
+    str
+        About 380,000 characters with the small alphabet.
+
+    Raises
+    ------
+    ValueError
+        If ``n_chars`` is not a positive integer.
+    """
+    from pydoc_data.topics import topics  # ships with CPython: nothing to download
+
+    if n_chars is not None and (isinstance(n_chars, bool) or int(n_chars) != n_chars
+                                or n_chars <= 0):
+        raise ValueError(f"n_chars must be a positive integer, got {n_chars!r}")
+    text = " ".join(topics[key] for key in sorted(topics))
+    if small_alphabet:
+        text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+        allowed = set(TEXT_ALPHABET)
+        text = "".join(c if c in allowed else " " for c in text)
+    text = re.sub(r"\s+", " ", text).strip()
+    if small_alphabet:
+        text = re.sub(r" ([.,])", r"\1", text)  # "word ." left by a removed symbol
+    return text if n_chars is None else text[:int(n_chars)]

@@ -50,3 +50,26 @@ def test_make_shapes_is_balanced_seeded_and_separable_by_class_mean():
 def test_make_shapes_rejects_bad_arguments(kwargs, word):
     with pytest.raises(ValueError, match=word):
         data.make_shapes(**kwargs)
+
+
+def test_load_text_is_deterministic_english_in_the_small_alphabet():
+    text = data.load_text()
+    assert len(text) > 300_000
+    assert set(text) <= set(data.TEXT_ALPHABET)
+    assert "  " not in text and text == text.strip()
+    assert text == data.load_text()  # sorted keys: the same string every time
+    words = text.split()
+    assert sum(w in {"the", "of", "is", "a", "and"} for w in words) > 0.1 * len(words)
+
+
+def test_load_text_prefix_and_full_alphabet():
+    assert data.load_text(100) == data.load_text()[:100]
+    full = data.load_text(small_alphabet=False)
+    assert any(c.isupper() for c in full) and "\n" not in full
+    assert len(set(full)) > len(data.TEXT_ALPHABET)
+
+
+@pytest.mark.parametrize("n_chars", [0, -5, 2.5, True])
+def test_load_text_rejects_bad_lengths(n_chars):
+    with pytest.raises(ValueError, match="n_chars"):
+        data.load_text(n_chars)
