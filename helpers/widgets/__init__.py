@@ -4,7 +4,7 @@ Tests call the ``*_figure`` functions directly; notebooks call the wrappers,
 which only wire controls to them through :func:`interactive_figure`
 (:mod:`helpers.widgets.base`). One module per notebook that has widgets:
 :mod:`helpers.widgets.convolution` for notebook 01, :mod:`helpers.widgets.resnet`
-for notebook 02.
+for notebook 02, :mod:`helpers.widgets.rnn` for notebook 03.
 """
 
 from helpers.widgets.base import FINISH_MESSAGE, interactive_figure
@@ -23,19 +23,35 @@ from helpers.widgets.resnet import (
                                     gradient_flow_figure,
                                     gradient_norms,
 )
+from helpers.widgets.rnn import (
+                                 RECURRENT_ACTIVATIONS,
+                                 REFERENCE_RADII,
+                                 hidden_jacobian_norms,
+                                 recurrent_matrix,
+                                 sampling_explorer,
+                                 spectral_radius_explorer,
+                                 spectral_radius_figure,
+)
 
 __all__ = [
     "ACTIVATIONS",
     "FINISH_MESSAGE",
     "KERNEL_PRESETS",
     "LEAKY_SLOPE",
+    "RECURRENT_ACTIVATIONS",
+    "REFERENCE_RADII",
     "gradient_flow_explorer",
     "gradient_flow_figure",
     "gradient_norms",
+    "hidden_jacobian_norms",
     "interactive_figure",
     "kernel_playground",
     "kernel_playground_figure",
+    "recurrent_matrix",
+    "sampling_explorer",
     "sliding_window_explorer",
     "sliding_window_figure",
+    "spectral_radius_explorer",
+    "spectral_radius_figure",
     "window_taps",
 ]
