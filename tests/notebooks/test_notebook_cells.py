@@ -26,6 +26,8 @@ CORE = {
                                   "transposed_conv_output_size"],
     "02_resnet_gradient_flow": ["residual_block_forward", "residual_block_backward",
                                 "clip_grad_norm"],
+    "03_vanilla_rnn": ["VanillaRNN", "rnn_step_forward", "rnn_step_backward", "rnn_forward",
+                       "rnn_backward"],
 }
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from . import cells, zoo_01, zoo_02
+from . import cells, zoo_01, zoo_02, zoo_03
 
-ZOOS = {"01_convolution_arithmetic": zoo_01, "02_resnet_gradient_flow": zoo_02}
+ZOOS = {"01_convolution_arithmetic": zoo_01, "02_resnet_gradient_flow": zoo_02,
+        "03_vanilla_rnn": zoo_03}
 
 
 def _notebook(topic: str):
@@ -85,6 +86,14 @@ NAMED_MISTAKES = [
      "each array clipped by its own norm"),
     ("02_resnet_gradient_flow", "clip_grad_norm", zoo_02.WRONG_CLIP,
      "the norm reported after clipping", "test_clip_grad_norm", "measured after clipping"),
+    ("03_vanilla_rnn", "VanillaRNN", zoo_03.WRONG_CLASS,
+     "the new state is not stored", "test_VanillaRNN_2", "the new state is not stored"),
+    ("03_vanilla_rnn", "rnn_step_backward", zoo_03.WRONG_STEP_BACKWARD,
+     "tanh's derivative 1 - h_next, not squared", "test_rnn_step_backward_2", "(not squared)"),
+    ("03_vanilla_rnn", "rnn_step_backward", zoo_03.WRONG_STEP_BACKWARD,
+     "dWh uses h_next instead of h_prev", "test_rnn_step_backward_2", "dWh uses h_next"),
+    ("03_vanilla_rnn", "rnn_backward", zoo_03.WRONG_BACKWARD,
+     "gradients overwritten at each step, not summed", "test_rnn_backward_2", "dWx overwritten"),
 ]
 
 
