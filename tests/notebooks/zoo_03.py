@@ -32,7 +32,8 @@ def _rnn_class(*, store_state=True, transposed_xh=False, bias_outside=False, act
             draw = (lambda *shape: 0.1 * np.random.randn(*shape)) if global_random else (
                 lambda *shape: 0.1 * rng.standard_normal(shape))
             self.W_hh = draw(hidden_size, hidden_size)
-            self.W_xh = draw(input_size, hidden_size) if transposed_xh else draw(hidden_size, input_size)
+            self.W_xh = (draw(input_size, hidden_size) if transposed_xh
+                         else draw(hidden_size, input_size))
             self.W_hy = draw(output_size, hidden_size)
             self.Bh = np.zeros(hidden_size)
             self.By = np.zeros(output_size)
@@ -40,7 +41,8 @@ def _rnn_class(*, store_state=True, transposed_xh=False, bias_outside=False, act
                                  else np.zeros((1, hidden_size) if row_state else hidden_size))
 
         def forward(self, x):
-            recurrent = self.hidden_state @ self.W_hh if hh_transposed else self.W_hh @ self.hidden_state
+            state = self.hidden_state
+            recurrent = state @ self.W_hh if hh_transposed else self.W_hh @ state
             from_input = x @ self.W_xh if transposed_xh else self.W_xh @ x
             if bias_outside:
                 h = activation(recurrent + from_input) + self.Bh
@@ -174,7 +176,8 @@ def _step_backward(*, derivative="1 - h^2", dWh_state="h_prev", dWx_transposed=F
 
 
 WRONG_STEP_BACKWARD = {
-    "tanh's derivative of the wrong quantity, 1 - tanh(h_next)^2": _step_backward(derivative="1 - tanh(h)^2"),
+    "tanh's derivative of the wrong quantity, 1 - tanh(h_next)^2":
+        _step_backward(derivative="1 - tanh(h)^2"),
     "tanh's derivative 1 - h_next, not squared": _step_backward(derivative="1 - h"),
     "tanh's derivative missing": _step_backward(derivative="none"),
     "dWh uses h_next instead of h_prev": _step_backward(dWh_state="h_next"),
@@ -190,7 +193,8 @@ def _step_backward_einsum(dh_next, cache):
     x, h_prev, Wx, Wh, h_next = cache
     da = dh_next * (1 - h_next) * (1 + h_next)                # 1 - h^2, factored
     return (np.einsum("nh,dh->nd", da, Wx), np.einsum("nh,kh->nk", da, Wh),
-            np.einsum("nd,nh->dh", x, da), np.einsum("nk,nh->kh", h_prev, da), np.einsum("nh->h", da))
+            np.einsum("nd,nh->dh", x, da), np.einsum("nk,nh->kh", h_prev, da),
+            np.einsum("nh->h", da))
 
 
 def _step_backward_outer_products(dh_next, cache):
@@ -334,7 +338,8 @@ def _bptt_einsum_at_the_end(dh, cache):
     for t in range(T - 1, -1, -1):
         da[:, t] = (dh[:, t] + carried) * (1 - h[:, t] ** 2)
         carried = da[:, t] @ Wh.T
-    h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)  # (N, T, H): the state before each step
+    # (N, T, H): the state before each step
+    h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
     return (np.einsum("nth,dh->ntd", da, Wx), carried, np.einsum("ntd,nth->dh", x, da),
             np.einsum("ntk,nth->kh", h_prev, da), da.sum(axis=(0, 1)))
 
