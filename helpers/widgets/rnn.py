@@ -110,7 +110,7 @@ def spectral_radius_figure(steps=60, radius=1.0, activation="linear", input_scal
     -------
     matplotlib.figure.Figure
         One axes with a line per reference radius (gid ``"radius 0.9"``, ...)
-        and a thick line for ``radius`` (gid ``"chosen"``), whose y data are
+        and a dashed black line for ``radius`` (gid ``"chosen"``), whose y data are
         the norms for T = 1 .. steps.
     """
     _check_arguments(steps, radius, activation, input_scale, hidden_size)
@@ -121,7 +121,8 @@ def spectral_radius_figure(steps=60, radius=1.0, activation="linear", input_scal
         ax.plot(T, norms, linewidth=1.2, alpha=0.7, label=f"spectral radius {reference:g}",
                 gid=f"radius {reference:g}")
     chosen = hidden_jacobian_norms(steps, radius, activation, hidden_size, input_scale, seed)
-    ax.plot(T, chosen, color="black", linewidth=2.5, label=f"slider: {radius:g}", gid="chosen")
+    ax.plot(T, chosen, color="black", linewidth=2, linestyle="--", label=f"slider: {radius:g}",
+            gid="chosen")
     ax.set_yscale("log")
     ax.set_xlabel("T (time steps between h_1 and h_T)")
     ax.set_ylabel(r"$\|\partial h_T / \partial h_1\|_2$ (log scale)")
