@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import sys
 
 import numpy as np
 import pytest
@@ -17,6 +18,9 @@ from helpers import widgets
 
 from . import cells
 
+# The prose quotes numbers measured on Python 3.11's help texts; another Python
+# ships other texts, so there only the qualitative claims are asserted.
+QUOTED_PYTHON = sys.version_info[:2] == (3, 11)
 SOURCE = cells.SOLUTIONS / "03_vanilla_rnn" / "vanilla_rnn.ipynb"
 PROVIDED = ("cell-15", "cell-16", "cell-21")  # optimiser and loss, the language model, the digits
 
@@ -91,11 +95,18 @@ def test_sampling_writes_the_prompt_then_characters_of_the_alphabet(nb03):
 @pytest.mark.slow
 def test_the_full_language_model_reaches_the_quoted_losses_and_temperatures(nb03):
     params, losses = nb03["train_char_model"](1200)
-    assert 1.55 < losses[-50:].mean() < 1.7  # "about 1.6"
-    assert 1.9 < losses[250:300].mean() < 2.2  # "about 2.0 after 300 steps"
+    train_loss = losses[-50:].mean()
     valid = nb03["random_windows"](nb03["valid_codes"], 256, 32, np.random.default_rng(1))
     valid_loss, _ = nb03["char_model_loss"](params, valid)
-    assert 1.7 < valid_loss < 1.82 and valid_loss > losses[-50:].mean()  # "about 1.76"
+    # What holds on any Python: far below guessing, held-out a little above training.
+    assert abs(losses[0] - np.log(30)) < 0.1  # starts at uniform guessing
+    assert train_loss < losses[250:300].mean() < np.log(30) - 1.0  # and keeps falling
+    assert train_loss < 1.9
+    assert train_loss < valid_loss < train_loss + 0.3
+    if QUOTED_PYTHON:  # the numbers the prose quotes, measured on this text
+        assert 1.55 < train_loss < 1.7  # "about 1.6"
+        assert 1.9 < losses[250:300].mean() < 2.2  # "about 2.0 after 300 steps"
+        assert 1.7 < valid_loss < 1.82  # "about 1.76"
     words = set(nb03["text"].split())
     found, distinct = {}, {}
     for temperature in (0.5, 1.0, 1.5):
@@ -104,7 +115,8 @@ def test_the_full_language_model_reaches_the_quoted_losses_and_temperatures(nb03
         distinct[temperature] = len(set(sampled)) / len(sampled)
     assert found[0.5] > found[1.0] > found[1.5]
     assert distinct[0.5] < distinct[1.0] < distinct[1.5]
-    assert abs(found[0.5] - 0.81) < 0.03 and abs(distinct[0.5] - 0.37) < 0.03
+    if QUOTED_PYTHON:
+        assert abs(found[0.5] - 0.81) < 0.03 and abs(distinct[0.5] - 0.37) < 0.03
 
 
 # --------------------------------------------------------------------------- section 9
