@@ -9,28 +9,28 @@ for notebook 02, :mod:`helpers.widgets.rnn` for notebook 03.
 
 from helpers.widgets.base import FINISH_MESSAGE, interactive_figure
 from helpers.widgets.convolution import (
-                                         KERNEL_PRESETS,
-                                         kernel_playground,
-                                         kernel_playground_figure,
-                                         sliding_window_explorer,
-                                         sliding_window_figure,
-                                         window_taps,
+    KERNEL_PRESETS,
+    kernel_playground,
+    kernel_playground_figure,
+    sliding_window_explorer,
+    sliding_window_figure,
+    window_taps,
 )
 from helpers.widgets.resnet import (
-                                    ACTIVATIONS,
-                                    LEAKY_SLOPE,
-                                    gradient_flow_explorer,
-                                    gradient_flow_figure,
-                                    gradient_norms,
+    ACTIVATIONS,
+    LEAKY_SLOPE,
+    gradient_flow_explorer,
+    gradient_flow_figure,
+    gradient_norms,
 )
 from helpers.widgets.rnn import (
-                                 RECURRENT_ACTIVATIONS,
-                                 REFERENCE_RADII,
-                                 hidden_jacobian_norms,
-                                 recurrent_matrix,
-                                 sampling_explorer,
-                                 spectral_radius_explorer,
-                                 spectral_radius_figure,
+    RECURRENT_ACTIVATIONS,
+    REFERENCE_RADII,
+    hidden_jacobian_norms,
+    recurrent_matrix,
+    sampling_explorer,
+    spectral_radius_explorer,
+    spectral_radius_figure,
 )
 
 __all__ = [
