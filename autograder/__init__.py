@@ -7,12 +7,13 @@ The Python entry points are re-exported here for scripts and tests.
 
 from .check import check_notebook, run_checks
 from .errors import (
-                     AutograderError,
-                     CourseError,
-                     NbgraderError,
-                     NotebookError,
-                     SubmissionsError,
-                     UnknownAssignmentError,
+    AutograderError,
+    CourseError,
+    GradebookError,
+    NbgraderError,
+    NotebookError,
+    SubmissionsError,
+    UnknownAssignmentError,
 )
 from .feedback import generate_feedback
 from .grade import grade_class
@@ -22,6 +23,7 @@ from .report import build_report, summary_text
 __all__ = [
     "AutograderError",
     "CourseError",
+    "GradebookError",
     "NbgraderError",
     "NotebookError",
     "SubmissionsError",
