@@ -6,6 +6,8 @@
   known classes (square, disk, triangle, cross).
 - :func:`load_text`: real English, Python's own reference documentation
   (``pydoc_data.topics``), for character-level language models.
+- :func:`make_adding_problem`: Hochreiter and Schmidhuber's adding problem,
+  a long-memory task for recurrent networks.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import re
 
 import numpy as np
 
-__all__ = ["load_digits", "load_photo", "load_text", "make_shapes", "SHAPE_CLASSES",
-           "TEXT_ALPHABET"]
+__all__ = ["load_digits", "load_photo", "load_text", "make_adding_problem", "make_shapes",
+           "SHAPE_CLASSES", "TEXT_ALPHABET"]
 
 # Lower-case letters, space and three punctuation marks: small enough for a
 # one-hot character model in numpy, large enough to read as English.
@@ -178,3 +180,46 @@ def load_text(n_chars: int | None = None, small_alphabet: bool = True) -> str:
     if small_alphabet:
         text = re.sub(r" ([.,])", r"\1", text)  # "word ." left by a removed symbol
     return text if n_chars is None else text[:int(n_chars)]
+
+
+def make_adding_problem(n: int, T: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The adding problem (Hochreiter and Schmidhuber, 1997): sum the two marked numbers.
+
+    Each sequence has ``T`` steps of two features: column 0 is a number drawn
+    uniformly from [0, 1], column 1 a marker that is 1 at exactly two steps and
+    0 elsewhere. One marker sits in the first half of the sequence (steps
+    ``0 .. T//2 - 1``), the other in the second half (steps ``T//2 .. T - 1``),
+    each uniformly at random, so a network must remember a number for up to
+    ``T - 1`` steps. The target is the sum of the two marked numbers, in [0, 2].
+    Always predicting 1 scores a mean squared error of 1/6 (about 0.167): the
+    variance of the sum of two independent uniform numbers.
+
+    Parameters
+    ----------
+    n : int
+        Number of sequences.
+    T : int
+        Length of every sequence, at least 2.
+    seed : int
+        Numbers and marker positions follow from it.
+
+    Returns
+    -------
+    x : ndarray of shape (n, T, 2), float64
+    y : ndarray of shape (n,), float64
+    """
+    if n <= 0:
+        raise ValueError(f"n must be positive, got {n}")
+    if T < 2:
+        raise ValueError(f"T must be at least 2 to hold two markers, got {T}")
+    rng = np.random.default_rng(seed)
+    half = T // 2
+    x = np.zeros((n, T, 2))
+    x[:, :, 0] = rng.uniform(0.0, 1.0, size=(n, T))
+    rows = np.arange(n)
+    first = rng.integers(0, half, size=n)
+    second = rng.integers(half, T, size=n)
+    x[rows, first, 1] = 1.0
+    x[rows, second, 1] = 1.0
+    y = x[rows, first, 0] + x[rows, second, 0]
+    return x, y

@@ -73,3 +73,32 @@ def test_load_text_prefix_and_full_alphabet():
 def test_load_text_rejects_bad_lengths(n_chars):
     with pytest.raises(ValueError, match="n_chars"):
         data.load_text(n_chars)
+
+
+def test_make_adding_problem_shapes_markers_and_targets():
+    x, y = data.make_adding_problem(500, 20, seed=3)
+    assert x.shape == (500, 20, 2) and y.shape == (500,)
+    assert x.dtype == np.float64 and y.dtype == np.float64
+    assert np.all((x[:, :, 0] >= 0) & (x[:, :, 0] <= 1))
+    assert set(np.unique(x[:, :, 1])) == {0.0, 1.0}
+    assert np.all(x[:, :, 1].sum(axis=1) == 2)
+    assert np.all(x[:, :10, 1].sum(axis=1) == 1) and np.all(x[:, 10:, 1].sum(axis=1) == 1)
+    np.testing.assert_allclose(y, (x[:, :, 0] * x[:, :, 1]).sum(axis=1))
+
+
+def test_make_adding_problem_is_seeded():
+    a, b, c = (data.make_adding_problem(50, 9, seed=s) for s in (1, 1, 2))
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_make_adding_problem_baseline_mse_is_one_sixth():
+    _, y = data.make_adding_problem(200_000, 4, seed=0)
+    assert abs(np.mean((y - 1.0) ** 2) - 1 / 6) < 0.003
+
+
+@pytest.mark.parametrize("n, T, word", [(0, 10, "n must"), (5, 1, "T must")])
+def test_make_adding_problem_rejects_bad_arguments(n, T, word):
+    with pytest.raises(ValueError, match=word):
+        data.make_adding_problem(n, T)
