@@ -4,7 +4,8 @@ Tests call the ``*_figure`` functions directly; notebooks call the wrappers,
 which only wire controls to them through :func:`interactive_figure`
 (:mod:`helpers.widgets.base`). One module per notebook that has widgets:
 :mod:`helpers.widgets.convolution` for notebook 01, :mod:`helpers.widgets.resnet`
-for notebook 02, :mod:`helpers.widgets.rnn` for notebook 03.
+for notebook 02, :mod:`helpers.widgets.rnn` for notebook 03,
+:mod:`helpers.widgets.lstm` for notebook 04.
 """
 
 from helpers.widgets.base import FINISH_MESSAGE, interactive_figure
@@ -15,6 +16,15 @@ from helpers.widgets.convolution import (
     sliding_window_explorer,
     sliding_window_figure,
     window_taps,
+)
+from helpers.widgets.lstm import (
+    GATE_NAMES,
+    REFERENCE_FORGET_BIASES,
+    gate_inspector,
+    gate_inspector_figure,
+    gradient_norm_explorer,
+    gradient_norm_figure,
+    gradient_norms_through_time,
 )
 from helpers.widgets.resnet import (
     ACTIVATIONS,
@@ -36,13 +46,20 @@ from helpers.widgets.rnn import (
 __all__ = [
     "ACTIVATIONS",
     "FINISH_MESSAGE",
+    "GATE_NAMES",
     "KERNEL_PRESETS",
     "LEAKY_SLOPE",
     "RECURRENT_ACTIVATIONS",
+    "REFERENCE_FORGET_BIASES",
     "REFERENCE_RADII",
+    "gate_inspector",
+    "gate_inspector_figure",
     "gradient_flow_explorer",
     "gradient_flow_figure",
+    "gradient_norm_explorer",
+    "gradient_norm_figure",
     "gradient_norms",
+    "gradient_norms_through_time",
     "hidden_jacobian_norms",
     "interactive_figure",
     "kernel_playground",
