@@ -28,6 +28,7 @@ CORE = {
                                 "clip_grad_norm"],
     "03_vanilla_rnn": ["VanillaRNN", "rnn_step_forward", "rnn_step_backward", "rnn_forward",
                        "rnn_backward"],
+    "04_lstm": ["lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward"],
 }
 
 

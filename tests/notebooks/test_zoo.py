@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from . import cells, zoo_01, zoo_02, zoo_03
+from . import cells, zoo_01, zoo_02, zoo_03, zoo_04
 
 ZOOS = {"01_convolution_arithmetic": zoo_01, "02_resnet_gradient_flow": zoo_02,
-        "03_vanilla_rnn": zoo_03}
+        "03_vanilla_rnn": zoo_03, "04_lstm": zoo_04}
 
 
 def _notebook(topic: str):
@@ -94,6 +94,13 @@ NAMED_MISTAKES = [
      "dWh uses h_next instead of h_prev", "test_rnn_step_backward_2", "dWh uses h_next"),
     ("03_vanilla_rnn", "rnn_backward", zoo_03.WRONG_BACKWARD,
      "gradients overwritten at each step, not summed", "test_rnn_backward_2", "dWx overwritten"),
+    ("04_lstm", "lstm_step_forward", zoo_04.WRONG_STEP_FORWARD,
+     "gates in the order i, f, o, g", "test_lstm_step_forward", "gates in the order i, f, o, g"),
+    ("04_lstm", "lstm_step_backward", zoo_04.WRONG_STEP_BACKWARD,
+     "the path from h_next into the cell is missing", "test_lstm_step_backward_2",
+     "the path from h_next into the cell is missing"),
+    ("04_lstm", "lstm_backward", zoo_04.WRONG_BACKWARD,
+     "dc is not carried across steps", "test_lstm_backward_2", "dc is not carried across steps"),
 ]
 
 
