@@ -25,7 +25,8 @@ def _sigmoid(z):
 
 def _gates(a, H):
     """i, f, g, o from the stacked pre-activations a (N, 4H)."""
-    return _sigmoid(a[:, :H]), _sigmoid(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), _sigmoid(a[:, 3 * H:])
+    return (_sigmoid(a[:, :H]), _sigmoid(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]),
+            _sigmoid(a[:, 3 * H:]))
 
 
 # --------------------------------------------------------------------------- lstm_step_forward
