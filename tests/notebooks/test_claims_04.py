@@ -1,0 +1,87 @@
+"""The claims notebook 04 makes about its experiments, asserted on small seeded cases.
+
+The fast tests use the notebook's own code (its solutions and the provided
+training cell) on configurations small enough for the fast suite; the slow ones
+rerun the full-size training runs whose numbers the prose quotes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import widgets
+
+from . import cells
+
+SOURCE = cells.SOLUTIONS / "04_lstm" / "lstm.ipynb"
+PROVIDED = ("cell-12",)  # the vanilla RNN, Adam and the adding-problem training loop
+BASELINE = 1 / 6
+
+
+@pytest.fixture(scope="module")
+def nb04():
+    nb = cells.read(SOURCE)
+    namespace = cells.base_namespace(nb)
+    for cell in nb.cells:
+        if cell.get("id") in PROVIDED:
+            exec(cell.source, namespace)  # noqa: S102
+    return namespace
+
+
+# --------------------------------------------------------------------------- section 3's widget
+
+
+def test_the_rnn_gradient_vanishes_over_100_steps():
+    assert gradient_at_100(0.0)["rnn"] < 1e-20          # "about 4e-23"
+
+
+@pytest.mark.parametrize("bias, low, high", [(0.0, 1e-22, 1e-20), (1.0, 2e-10, 1e-9),
+                                             (3.0, 2e-3, 8e-3), (5.0, 0.25, 1.0)])
+def test_the_forget_bias_sets_how_much_lstm_gradient_survives(bias, low, high):
+    # "1e-21 with bias 0, about 5e-10 with bias 1, 4e-3 with bias 3, about 0.5 with bias 5"
+    assert low < gradient_at_100(bias)["lstm"] < high
+
+
+def gradient_at_100(bias):
+    norms = widgets.gradient_norms_through_time(100, bias)
+    return {kind: values[-1] for kind, values in norms.items()}
+
+
+# --------------------------------------------------------------------------- section 7
+
+
+def test_both_networks_learn_the_adding_problem_at_length_10(nb04):
+    _, _, rnn = nb04["train_adding"]("rnn", 10, 400)
+    _, _, lstm = nb04["train_adding"]("lstm", 10, 400)
+    assert rnn < 0.1 * BASELINE and lstm < 0.1 * BASELINE
+    assert lstm < rnn / 5                                 # "the LSTM twenty times better"
+
+
+def test_at_length_30_the_rnn_stays_at_the_baseline_and_the_lstm_learns(nb04):
+    _, _, rnn = nb04["train_adding"]("rnn", 30, 400)
+    _, _, lstm = nb04["train_adding"]("lstm", 30, 400)
+    assert abs(rnn - BASELINE) < 0.02
+    assert lstm < 0.01
+
+
+# Quoted in the prose: test MSE after 400 steps, (RNN, LSTM), per seed and length.
+QUOTED = {0: {10: (0.012, 0.0006), 30: (0.167, 0.003), 60: (0.178, 0.013)},
+          1: {10: (0.009, None), 30: (None, None), 60: (None, 0.023)},
+          2: {10: (0.007, None), 30: (None, None), 60: (None, 0.005)}}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_quoted_adding_problem_table(nb04, seed):
+    for T, (rnn_quoted, lstm_quoted) in QUOTED[seed].items():
+        _, _, rnn = nb04["train_adding"]("rnn", T, 400, seed=seed)
+        _, _, lstm = nb04["train_adding"]("lstm", T, 400, seed=seed)
+        if rnn_quoted is not None:
+            assert rnn == pytest.approx(rnn_quoted, rel=0.1, abs=5e-4)
+        if lstm_quoted is not None:
+            assert lstm == pytest.approx(lstm_quoted, rel=0.1, abs=5e-4)
+        if T >= 30:                                    # "between 0.158 and 0.177"
+            assert 0.155 < rnn < 0.18
+        if T <= 30:                                    # "at or below 0.003"
+            assert lstm < 0.0035
+        assert lstm < 0.2 * BASELINE
