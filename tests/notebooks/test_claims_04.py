@@ -85,3 +85,31 @@ def test_the_quoted_adding_problem_table(nb04, seed):
         if T <= 30:                                    # "at or below 0.003"
             assert lstm < 0.0035
         assert lstm < 0.2 * BASELINE
+
+
+# --------------------------------------------------------------------------- section 8
+
+
+@pytest.mark.slow
+def test_the_gate_inspector_example(nb04):
+    import numpy as np
+
+    from helpers import data
+
+    source = next(c for c in cells.read(SOURCE).cells if c.get("id") == "cell-16").source
+    exec(source.split("example_x, example_y")[0], nb04)  # noqa: S102  record_gates
+    params, _, _ = nb04["train_adding"]("lstm", 30, 400)
+    x, y = data.make_adding_problem(1, 30, seed=7)
+    gates = nb04["record_gates"](x[0], params)
+    marked = np.flatnonzero(x[0, :, 1])
+    assert marked.tolist() == [3, 22]
+    change = np.abs(np.diff(np.vstack([np.zeros(16), gates["c"]]), axis=0))   # (T, H)
+    unmarked = np.delete(change, marked, axis=0).mean()
+    assert change[marked].mean(axis=1) == pytest.approx([0.36, 0.22], abs=0.01)
+    assert unmarked == pytest.approx(0.06, abs=0.005)
+    assert gates["i"][marked].max(axis=1) == pytest.approx([0.88, 0.84], abs=0.01)
+    assert np.argmax(change[3]) == 2 and np.argmax(change[22]) == 2
+    between = gates["f"][4:22, 2]
+    assert 0.63 < between.min() and between.max() < 0.83
+    prediction = nb04["predict_adding"]("lstm", params, x)[0][0]
+    assert prediction == pytest.approx(0.91, abs=0.005) and y[0] == pytest.approx(0.84, abs=0.005)

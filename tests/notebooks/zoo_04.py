@@ -38,18 +38,15 @@ def _step_forward(*, order="ifgo", g_fn=np.tanh, tanh_on_h=True, forget=True, f_
 
     def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
         H = h_prev.shape[1]
-        if in_place:
-            b += 0.0 * b          # harmless ...
-            x *= 1.0
-            h_prev += 0.0
-            c_prev *= 0.5         # ... until this one: the caller's c_prev is halved
-            c_prev *= 2.0
-            c_prev += 1e-3
         a = x @ Wx + h_prev @ Wh + b
         blocks = dict(zip(order, (a[:, k * H:(k + 1) * H] for k in range(4)), strict=True))
         i, f, o = _sigmoid(blocks["i"]), _sigmoid(blocks["f"]), _sigmoid(blocks["o"])
         g = g_fn(blocks["g"])
-        if not forget:
+        if in_place:              # the new cell built inside the caller's c_prev
+            c_prev *= f
+            c_prev += i * g
+            c_next = c_prev
+        elif not forget:
             c_next = c_prev + i * g
         elif f_on_g:
             c_next = i * c_prev + f * g
@@ -72,7 +69,7 @@ WRONG_STEP_FORWARD = {
     "f applied to g instead of c_prev": _step_forward(f_on_g=True),
     "h uses c_prev instead of c_next": _step_forward(c_in_h="prev"),
     "the output gate is missing": _step_forward(output_gate=False),
-    "c_prev modified in place": _step_forward(in_place=True),
+    "c_next computed in place in c_prev": _step_forward(in_place=True),
 }
 
 
@@ -118,13 +115,17 @@ RIGHT_STEP_FORWARD = {"one matrix per gate": _step_forward_split_weights,
 
 
 def _step_backward(*, tanh_path=True, tanh_derivative=True, f_in_dc_prev=True,
-                   sigmoid_prime="s(1-s)", transposed=False, order="ifgo", db_over="batch"):
+                   sigmoid_prime="s(1-s)", transposed=False, order="ifgo", db_over="batch",
+                   in_place=False):
     """The reference step backward with one switch per plausible mistake."""
 
     def lstm_step_backward(dh_next, dc_next, cache):
         x, h_prev, c_prev, Wx, Wh, i, f, g, o, tanh_c = cache
         do = dh_next * tanh_c
-        if not tanh_path:
+        if in_place:              # dc accumulated into the caller's dc_next
+            dc = dc_next
+            dc += dh_next * o * (1 - tanh_c ** 2)
+        elif not tanh_path:
             dc = dc_next
         elif not tanh_derivative:
             dc = dc_next + dh_next * o
@@ -155,6 +156,7 @@ WRONG_STEP_BACKWARD = {
     "weight gradients transposed": _step_backward(transposed=True),
     "da stacked in the order i, f, o, g": _step_backward(order="ifog"),
     "db of the first sequence only": _step_backward(db_over="first"),
+    "dc accumulated in place into dc_next": _step_backward(in_place=True),
 }
 
 
