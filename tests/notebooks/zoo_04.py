@@ -49,7 +49,7 @@ def _step_forward(*, order="ifgo", g_fn=np.tanh, tanh_on_h=True, forget=True, f_
         elif not forget:
             c_next = c_prev + i * g
         elif f_on_g:
-            c_next = i * c_prev + f * g
+            c_next = c_prev + f * i * g
         else:
             c_next = f * c_prev + i * g
         c_shown = c_next if c_in_h == "next" else c_prev
@@ -66,7 +66,7 @@ WRONG_STEP_FORWARD = {
     "a sigmoid on g instead of tanh": _step_forward(g_fn=_sigmoid),
     "tanh(c) is missing: h = o * c": _step_forward(tanh_on_h=False),
     "the forget gate is missing": _step_forward(forget=False),
-    "f applied to g instead of c_prev": _step_forward(f_on_g=True),
+    "f applied to the new write instead of c_prev": _step_forward(f_on_g=True),
     "h uses c_prev instead of c_next": _step_forward(c_in_h="prev"),
     "the output gate is missing": _step_forward(output_gate=False),
     "c_next computed in place in c_prev": _step_forward(in_place=True),
