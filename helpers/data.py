@@ -223,3 +223,39 @@ def make_adding_problem(n: int, T: int, seed: int = 0) -> tuple[np.ndarray, np.n
     x[rows, second, 1] = 1.0
     y = x[rows, first, 0] + x[rows, second, 0]
     return x, y
+
+
+def make_reversal_task(n: int, T: int, vocab: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A toy alignment task: read ``T`` tokens, write them in reverse order.
+
+    Tokens are integers drawn uniformly from ``0 .. vocab - 1``. Output step
+    ``i`` must reproduce input step ``T - 1 - i``, so a model that attends
+    learns an anti-diagonal alignment.
+
+    Parameters
+    ----------
+    n : int
+        Number of sequences.
+    T : int
+        Length of every sequence, at least 1.
+    vocab : int
+        Number of distinct tokens, at least 2.
+    seed : int
+        The tokens follow from it.
+
+    Returns
+    -------
+    x : ndarray of shape (n, T), int64
+        The input tokens.
+    y : ndarray of shape (n, T), int64
+        The targets, ``x[:, ::-1]``.
+    """
+    if n <= 0:
+        raise ValueError(f"n must be positive, got {n}")
+    if T < 1:
+        raise ValueError(f"T must be at least 1, got {T}")
+    if vocab < 2:
+        raise ValueError(f"vocab must be at least 2, got {vocab}")
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, vocab, size=(n, T)).astype(np.int64)
+    return x, x[:, ::-1].copy()

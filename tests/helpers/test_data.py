@@ -102,3 +102,14 @@ def test_make_adding_problem_baseline_mse_is_one_sixth():
 def test_make_adding_problem_rejects_bad_arguments(n, T, word):
     with pytest.raises(ValueError, match=word):
         data.make_adding_problem(n, T)
+
+
+def test_make_reversal_task_reverses_and_is_seeded():
+    x, y = data.make_reversal_task(20, 6, vocab=5, seed=1)
+    assert x.shape == y.shape == (20, 6) and x.dtype == np.int64
+    assert np.array_equal(y, x[:, ::-1]) and 0 <= x.min() and x.max() < 5
+    x2, _ = data.make_reversal_task(20, 6, vocab=5, seed=1)
+    assert np.array_equal(x, x2)
+    for bad in ({"n": 0, "T": 3}, {"n": 2, "T": 0}, {"n": 2, "T": 3, "vocab": 1}):
+        with pytest.raises(ValueError):
+            data.make_reversal_task(**bad)
