@@ -225,7 +225,8 @@ def make_adding_problem(n: int, T: int, seed: int = 0) -> tuple[np.ndarray, np.n
     return x, y
 
 
-def make_reversal_task(n: int, T: int, vocab: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_reversal_task(n: int, T: int, vocab: int = 8,
+                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """A toy alignment task: read ``T`` tokens, write them in reverse order.
 
     Tokens are integers drawn uniformly from ``0 .. vocab - 1``. Output step

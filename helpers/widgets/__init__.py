@@ -5,9 +5,22 @@ which only wire controls to them through :func:`interactive_figure`
 (:mod:`helpers.widgets.base`). One module per notebook that has widgets:
 :mod:`helpers.widgets.convolution` for notebook 01, :mod:`helpers.widgets.resnet`
 for notebook 02, :mod:`helpers.widgets.rnn` for notebook 03,
-:mod:`helpers.widgets.lstm` for notebook 04.
+:mod:`helpers.widgets.lstm` for notebook 04,
+:mod:`helpers.widgets.attention` for notebook 05.
 """
 
+from helpers.widgets.attention import (
+    DEFAULT_SCORES,
+    attention_step_explorer,
+    attention_step_figure,
+    patch_attention,
+    patch_attention_explorer,
+    patch_attention_figure,
+    patch_features,
+    softmax_explorer,
+    softmax_figure,
+    tempered_softmax,
+)
 from helpers.widgets.base import FINISH_MESSAGE, interactive_figure
 from helpers.widgets.convolution import (
     KERNEL_PRESETS,
@@ -45,6 +58,7 @@ from helpers.widgets.rnn import (
 
 __all__ = [
     "ACTIVATIONS",
+    "DEFAULT_SCORES",
     "FINISH_MESSAGE",
     "GATE_NAMES",
     "KERNEL_PRESETS",
@@ -52,6 +66,8 @@ __all__ = [
     "RECURRENT_ACTIVATIONS",
     "REFERENCE_FORGET_BIASES",
     "REFERENCE_RADII",
+    "attention_step_explorer",
+    "attention_step_figure",
     "gate_inspector",
     "gate_inspector_figure",
     "gradient_flow_explorer",
@@ -64,11 +80,18 @@ __all__ = [
     "interactive_figure",
     "kernel_playground",
     "kernel_playground_figure",
+    "patch_attention",
+    "patch_attention_explorer",
+    "patch_attention_figure",
+    "patch_features",
     "recurrent_matrix",
     "sampling_explorer",
     "sliding_window_explorer",
     "sliding_window_figure",
+    "softmax_explorer",
+    "softmax_figure",
     "spectral_radius_explorer",
     "spectral_radius_figure",
+    "tempered_softmax",
     "window_taps",
 ]
