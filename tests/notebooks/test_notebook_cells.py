@@ -29,6 +29,7 @@ CORE = {
     "03_vanilla_rnn": ["VanillaRNN", "rnn_step_forward", "rnn_step_backward", "rnn_forward",
                        "rnn_backward"],
     "04_lstm": ["lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward"],
+    "05_attention": ["softmax", "additive_attention", "scaled_dot_product_attention"],
 }
 
 

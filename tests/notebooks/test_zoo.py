@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from . import cells, zoo_01, zoo_02, zoo_03, zoo_04
+from . import cells, zoo_01, zoo_02, zoo_03, zoo_04, zoo_05
 
 ZOOS = {"01_convolution_arithmetic": zoo_01, "02_resnet_gradient_flow": zoo_02,
-        "03_vanilla_rnn": zoo_03, "04_lstm": zoo_04}
+        "03_vanilla_rnn": zoo_03, "04_lstm": zoo_04,
+        "05_attention": zoo_05}
 
 
 def _notebook(topic: str):
@@ -101,6 +102,10 @@ NAMED_MISTAKES = [
      "the path from h_next into the cell is missing"),
     ("04_lstm", "lstm_backward", zoo_04.WRONG_BACKWARD,
      "dc is not carried across steps", "test_lstm_backward_2", "dc is not carried across steps"),
+    ("05_attention", "softmax", zoo_05.WRONG_SOFTMAX,
+     "mask inverted", "test_softmax_2", "the mask inverted"),
+    ("05_attention", "scaled_dot_product_attention", zoo_05.WRONG_SDPA,
+     "divided by d", "test_scaled_dot_product_attention", "divided by d instead of sqrt(d)"),
 ]
 
 
