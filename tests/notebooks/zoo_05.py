@@ -44,8 +44,8 @@ def _softmax(*, shift=True, axis_fixed=None, fill=None, inverted=False, check_em
             return np.where(allowed, e / e.sum(axis=ax, keepdims=True), 0.0)
         else:
             scores = np.where(allowed, work, -np.inf)
-            z = scores - scores.max(axis=ax, keepdims=True) if shift else scores
             with np.errstate(over="ignore", invalid="ignore"):
+                z = scores - scores.max(axis=ax, keepdims=True) if shift else scores
                 e = np.where(allowed, np.exp(z), 0.0)
         with np.errstate(invalid="ignore"):
             return e / e.sum(axis=ax, keepdims=True)
