@@ -172,7 +172,7 @@ def _sdpa(*, scale="sqrt", transpose="last two", order="weights @ V", use_mask=T
           in_place=False):
     def scaled_dot_product_attention(Q, K, V, mask=None):
         d = Q.shape[-1]
-        Kt = K.T if transpose == "all" else np.swapaxes(K, -1, -2)
+        Kt = {"all": K.T, "none": K}.get(transpose, np.swapaxes(K, -1, -2))
         if in_place:
             Q /= np.sqrt(d)
             scores = Q @ Kt
@@ -202,6 +202,7 @@ WRONG_SDPA = {
     "no 1/sqrt(d) scale": _sdpa(scale="none"),
     "divided by d": _sdpa(scale="d"),
     "K.T reverses all axes": _sdpa(transpose="all"),
+    "K not transposed": _sdpa(transpose="none"),
     "V^T @ weights instead of weights @ V": _sdpa(order="V @ weights"),
     "mask ignored": _sdpa(use_mask=False),
     "softmax over the queries": _sdpa(axis=1),
