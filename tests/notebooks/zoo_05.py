@@ -214,7 +214,7 @@ RIGHT_SDPA = {"einsum and a softmax by loops": _sdpa_einsum,
 
 # --------------------------------------------------------------------------- questions
 
-ANSWERS = {"answer_q1": "b", "answer_q2": "b", "answer_q3": "b"}
+ANSWERS = {"answer_q1": "b", "answer_q2": "c", "answer_q3": "a"}
 
 WRONG_ANSWERS, RIGHT_ANSWERS = choice_zoo(ANSWERS)
 
