@@ -85,6 +85,23 @@ def base_namespace(nb, tolerate_stubs: bool = False) -> dict:
     return namespace
 
 
+def provided_namespace(path: Path, provided) -> dict:
+    """:func:`base_namespace` plus the notebook's provided (not graded) cells ``provided`` picks.
+
+    ``provided`` is a set of cell ids or a predicate on a code cell. The claims
+    tests use it to run the notebook's own experiment code on small seeded cases.
+    """
+    nb = read(path)
+    namespace = base_namespace(nb)
+    picks = provided if callable(provided) else (lambda cell: cell.get("id") in provided)
+    with contextlib.redirect_stdout(io.StringIO()):
+        for cell in nb.cells:
+            if cell.cell_type == "code" and not is_solution(cell) and picks(cell):
+                exec(compile(cell.source, f"<cell {cell.get('id', '?')}>", "exec"),  # noqa: S102
+                     namespace)
+    return namespace
+
+
 def run_cell(source: str, namespace: dict, label: str = "cell") -> BaseException | None:
     """Run one cell's code in a copy of ``namespace``; return the exception it raised, if any.
 

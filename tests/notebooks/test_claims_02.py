@@ -19,13 +19,9 @@ SOURCE = cells.SOLUTIONS / "02_resnet_gradient_flow" / "resnet_gradient_flow.ipy
 
 @pytest.fixture(scope="module")
 def nb02():
-    nb = cells.read(SOURCE)
-    namespace = cells.base_namespace(nb)
-    for cell in nb.cells:  # the provided (not graded) experiment code: definitions only
-        if (cell.cell_type == "code" and "nbgrader" not in cell.metadata
-                and cell.source.startswith("def ")):
-            exec(cell.source, namespace)  # noqa: S102
-    return namespace
+    # the provided (not graded) experiment code: definitions only
+    return cells.provided_namespace(
+        SOURCE, lambda cell: "nbgrader" not in cell.metadata and cell.source.startswith("def "))
 
 
 # --------------------------------------------------------------------------- section 2

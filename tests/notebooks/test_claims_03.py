@@ -7,8 +7,6 @@ full-size training runs whose numbers the prose quotes.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import sys
 
 import numpy as np
@@ -27,13 +25,7 @@ PROVIDED = ("cell-15", "cell-16", "cell-21")  # optimiser and loss, the language
 
 @pytest.fixture(scope="module")
 def nb03():
-    nb = cells.read(SOURCE)
-    namespace = cells.base_namespace(nb)
-    with contextlib.redirect_stdout(io.StringIO()):
-        for cell in nb.cells:
-            if cell.get("id") in PROVIDED:
-                exec(cell.source, namespace)  # noqa: S102
-    return namespace
+    return cells.provided_namespace(SOURCE, PROVIDED)
 
 
 # --------------------------------------------------------------------------- section 7 and Q1

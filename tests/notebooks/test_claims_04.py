@@ -20,12 +20,7 @@ BASELINE = 1 / 6
 
 @pytest.fixture(scope="module")
 def nb04():
-    nb = cells.read(SOURCE)
-    namespace = cells.base_namespace(nb)
-    for cell in nb.cells:
-        if cell.get("id") in PROVIDED:
-            exec(cell.source, namespace)  # noqa: S102
-    return namespace
+    return cells.provided_namespace(SOURCE, PROVIDED)
 
 
 # --------------------------------------------------------------------------- section 3's widget

@@ -21,12 +21,7 @@ PROVIDED = ("cell-14",)  # init_reversal_model, reversal_model_loss, train_rever
 
 @pytest.fixture(scope="module")
 def nb05():
-    nb = cells.read(SOURCE)
-    namespace = cells.base_namespace(nb)
-    for cell in nb.cells:
-        if cell.get("id") in PROVIDED:
-            exec(cell.source, namespace)  # noqa: S102
-    return namespace
+    return cells.provided_namespace(SOURCE, PROVIDED)
 
 
 def _run(nb05, steps, seed=0, vocab=10, T=10):
