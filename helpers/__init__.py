@@ -1,9 +1,12 @@
 """Shared building blocks of the course's notebooks.
 
 Modules: ``data`` (offline data sets), ``gradcheck`` (numerical gradients),
-``grading`` (what test cells use to compare and explain), ``plots`` (shared
-figures), ``widgets`` (figure functions and their ipywidgets wrappers) and
-``runtime`` (the fast-mode switch used under the grader).
+``grading`` (what test cells use to call, compare and explain), ``expected``
+(the stored values visible tests compare with), ``layers`` (building blocks a
+later notebook receives from an earlier one), ``optim`` (clipping and Adam),
+``plots`` (shared figures), ``widgets`` (figure functions and their ipywidgets
+wrappers) and ``runtime`` (the fast-mode switch used under the grader).
 """
 
-__all__ = ["data", "gradcheck", "grading", "plots", "runtime", "widgets"]
+__all__ = ["data", "expected", "gradcheck", "grading", "layers", "optim", "plots", "runtime",
+           "widgets"]

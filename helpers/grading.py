@@ -7,20 +7,30 @@ right answer, and then fails with a message written for the student: what was
 expected, what came, and, where the test knows it, the likely mistake.
 
 Failures raise :class:`GradingError`, a subclass of ``AssertionError``, so a
-failing test cell shows one readable line in the notebook and nbgrader scores
-it as failed.
+failing test cell shows one readable line in the notebook (IPython draws the
+error through ``GradingError._render_traceback_``, without the frames of this
+module) and nbgrader scores it as failed. Test cells call the student's code
+through :func:`call`, so an error raised inside it, or an unfinished stub,
+becomes such a sentence too.
 """
 
 from __future__ import annotations
 
+import inspect
+import linecache
 import numbers
 import re
+import traceback
+import warnings
 from collections.abc import Callable, Mapping
 
 import numpy as np
 
 __all__ = [
     "GradingError",
+    "call",
+    "check",
+    "not_done_message",
     "to_float_array",
     "to_int",
     "assert_shape",
@@ -41,12 +51,131 @@ _float64 = np.float64
 
 
 class GradingError(AssertionError):
-    """A test-cell failure with a message meant for the student."""
+    """A test-cell failure with a message meant for the student.
+
+    IPython shows an exception through its ``_render_traceback_`` when it has
+    one: the student sees the sentence alone, in JupyterLab and in the
+    executed notebook that feedback pages are made from, instead of a long
+    traceback through this module.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[0;31mGradingError\x1b[0m: {self}"]
 
 
 def _fail(message: str) -> None:
     # ``from None``: the student sees our sentence, not a chain of internals.
     raise GradingError(message) from None
+
+
+def not_done_message(name: str) -> str:
+    """What a test says about an exercise whose stub still raises ``NotImplementedError``."""
+    return (f"{name} is not done yet: replace the line `raise NotImplementedError()` in its "
+            "cell with your code, run that cell, then run this test again.")
+
+
+def _callable_name(function) -> str:
+    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None)
+    if not isinstance(name, str):
+        return "your function"
+    return name.rsplit("<locals>.", 1)[-1]
+
+
+def _describe(value) -> str:
+    """A short description of an argument: arrays by shape, small values by repr."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}" if value.ndim else f"{value.item()!r}"
+    if isinstance(value, (bool, numbers.Number, str)) or value is None:
+        return _short_repr(value)
+    if isinstance(value, (list, tuple)):
+        kind = type(value).__name__
+        if value and all(isinstance(v, np.ndarray) for v in value):
+            return f"a {kind} of {len(value)} arrays"
+        return _short_repr(value) if len(repr(value)) <= 40 else f"a {kind} of {len(value)} items"
+    if isinstance(value, dict):
+        return f"a dict of {len(value)} entries"
+    return f"a {type(value).__name__}"
+
+
+def describe_call(function, args: tuple = (), kwargs: Mapping | None = None) -> str:
+    """``name(x of shape (2, 3), stride=1)``: how a message names one call of a student's code."""
+    kwargs = dict(kwargs or {})
+    parts = []
+    try:
+        bound = inspect.signature(function).bind(*args, **kwargs)
+        names = list(bound.arguments)
+        for name in names:
+            value = bound.arguments[name]
+            kind = inspect.signature(function).parameters[name].kind
+            if kind is inspect.Parameter.VAR_POSITIONAL:
+                parts.extend(_describe(v) for v in value)
+            elif kind is inspect.Parameter.VAR_KEYWORD:
+                parts.extend(f"{k}={_describe(v)}" for k, v in value.items())
+            else:
+                parts.append(f"{name}={_describe(value)}")
+    except (TypeError, ValueError):  # no signature, or arguments it does not accept
+        parts = [_describe(v) for v in args] + [f"{k}={_describe(v)}" for k, v in kwargs.items()]
+    text = ", ".join(parts)
+    return f"{_callable_name(function)}({text})"
+
+
+def _where(error: BaseException) -> str:
+    """The last line of the student's own code the error passed through, if it can be read."""
+    frames = traceback.extract_tb(error.__traceback__)
+    for frame in reversed(frames):
+        filename = frame.filename or ""
+        if "site-packages" in filename or filename == __file__ or "/numpy/" in filename:
+            continue
+        line = (frame.line or linecache.getline(filename, frame.lineno or 0)).strip()
+        if line:
+            return f" at the line `{line}`"
+        return ""
+    return ""
+
+
+def call(function: Callable, *args, hint: str | None = None, **kwargs):
+    """Call a student's function (or class, or method) and return what it returns.
+
+    An exception raised inside it becomes a :class:`GradingError` sentence that
+    says which call failed, with which argument shapes, where and why, followed
+    by ``hint``; an unfinished stub says it is not done yet. Warnings the call
+    emits are printed to stdout as notes (a test cell must not write to stderr).
+
+    Examples
+    --------
+    >>> def f(x):
+    ...     return x @ x
+    >>> call(f, np.ones((2, 3)), hint="Check the shapes.")
+    Traceback (most recent call last):
+    ...
+    helpers.grading.GradingError: f(x=an array of shape (2, 3)) raised ValueError ...
+    """
+    name = _callable_name(function)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = function(*args, **kwargs)
+    except GradingError:
+        raise
+    except NotImplementedError:
+        _fail(not_done_message(name))
+    except Exception as error:  # noqa: BLE001 (reported to the student as one sentence)
+        tip = f" {hint}" if hint else ""
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        reason = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+        _fail(f"{describe_call(function, args, kwargs)} raised {reason}{_where(error)}.{tip}")
+    for warning in caught:
+        print(f"note: {name} warned: {warning.category.__name__}: {warning.message}")
+    return result
+
+
+def check(condition, message: str) -> None:
+    """Fail with ``message`` unless ``condition`` is a true ``bool``.
+
+    Only real booleans count: an object that claims to be true is not enough.
+    """
+    if not (isinstance(condition, (bool, np.bool_)) and bool(condition)):
+        _fail(message)
 
 
 def _fmt(array: np.ndarray, max_items: int = 24) -> str:
@@ -174,11 +303,29 @@ def assert_close(value, expected, name: str = "your answer", *, rtol: float = 1e
     bound = atol + rtol * _abs(target)
     if bool(np.all(error <= bound)):
         return array
-    worst = np.unravel_index(int(np.argmax(error - bound)), error.shape) if error.ndim else ()
-    where = f" at index {tuple(int(i) for i in worst)}" if error.ndim else ""
-    _fail(f"{name} is wrong: expected {_fmt(target)}, got {_fmt(array)} "
-          f"(largest difference {float(error.max()):.3g}{where})."
+    _fail(f"{name} is wrong: {_difference(array, target, error, bound)}."
           f"{_mistake(array, mistakes, rtol, atol)}{tip}")
+
+
+def _difference(array: np.ndarray, target: np.ndarray, error: np.ndarray,
+                bound: np.ndarray, max_items: int = 24) -> str:
+    """Expected against got: whole arrays when small, else the entries that differ."""
+    if array.ndim == 0:
+        return f"expected {_fmt(target)}, got {_fmt(array)}"
+    wrong = error > bound
+    worst = np.unravel_index(int(np.argmax(error - bound)), error.shape)
+    where = tuple(int(i) for i in worst)
+    if array.size <= max_items:
+        return (f"expected {_fmt(target)}, got {_fmt(array)} (largest difference "
+                f"{float(error.max()):.3g} at index {where})")
+    count = int(wrong.sum())
+    first = [tuple(int(i) for i in index) for index in np.argwhere(wrong)[:3]]
+    listed = "; ".join(f"at {index} expected {float(target[index]):.6g}, got "
+                       f"{float(array[index]):.6g}" for index in first)
+    more = ", ..." if count > len(first) else ""
+    return (f"{count} of its {array.size} entries (shape {array.shape}) differ from the "
+            f"expected values: {listed}{more}; the largest difference is "
+            f"{float(error.max()):.3g}, at index {where}")
 
 
 def assert_equal(value, expected: int, name: str = "your answer", *,
@@ -214,7 +361,9 @@ def assert_raises(exception: type[BaseException], function: Callable, *args,
         result = function(*args, **kwargs)
     except NotImplementedError:
         if exception is not NotImplementedError:
-            _fail(f"{call} is not implemented yet.")
+            _fail(not_done_message(_callable_name(function)))
+        raise
+    except GradingError:
         raise
     except exception as error:
         if match is not None and not re.search(match, str(error), flags=re.IGNORECASE):
@@ -223,7 +372,7 @@ def assert_raises(exception: type[BaseException], function: Callable, *args,
                   f"{match!r}).{tip}")
         return error
     except Exception as error:  # noqa: BLE001 (reported to the student, not swallowed)
-        _fail(f"{call} raised {type(error).__name__}({error}), expected "
+        _fail(f"{call} raised {type(error).__name__}({error}){_where(error)}, expected "
               f"{exception.__name__}.{tip}")
     _fail(f"{call} should raise {exception.__name__}, but it returned "
           f"{_short_repr(result)}.{tip}")
@@ -234,26 +383,36 @@ def _short_repr(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def assert_unchanged(before, after, name: str = "the input") -> None:
-    """Check that a function left its input array as it found it."""
+def assert_unchanged(before, after, name: str = "the input", hint: str | None = None) -> None:
+    """Check that a function left its input array as it found it.
+
+    ``hint`` says what in this exercise tends to write into an input; without
+    it the message names the usual culprits.
+    """
     old = to_float_array(before, name)
     new = to_float_array(after, name)
     if old.shape != new.shape or not bool(np.all((old == new) | (np.isnan(old) & np.isnan(new)))):
-        _fail(f"your function modified {name} in place; work on a copy instead "
-              "(for example np.pad returns a new array).")
+        tip = hint or ("an in-place operation such as `+=`, `*=` or an assignment into a slice "
+                       "of an argument changes the caller's array: compute a new array instead")
+        _fail(f"your function modified {name} in place; {tip}.")
 
 
-def assert_choice(value, options: str, name: str = "your answer") -> str:
-    """Check the form of a multiple-choice answer: one letter among ``options``.
+def assert_choice(value, options: str, name: str = "your answer", right: str | None = None) -> str:
+    """Check a multiple-choice answer: one letter among ``options``.
 
-    Returns the letter in lower case. Whether it is the right letter is for a
-    hidden test to say.
+    Returns the letter in lower case. The visible test checks only the form;
+    a hidden test passes ``right`` to check the letter itself.
     """
+    allowed = [o.lower() for o in options]
+    listed = ", ".join(repr(o) for o in allowed)
+    if value is None:
+        _fail(f"{name} is not answered yet: set it to one of {listed} in the cell above and "
+              "run that cell.")
     if not isinstance(value, str):
         _fail(f"{name} should be one letter in quotes, such as 'a'; got {_short_repr(value)}.")
     letter = str(value).strip().lower()
-    allowed = [o.lower() for o in options]
     if letter not in allowed:
-        _fail(f"{name} should be one of {', '.join(repr(o) for o in allowed)}; got {value!r}.")
+        _fail(f"{name} should be one of {listed}; got {value!r}.")
+    if right is not None and letter != right.lower():
+        _fail(f"{name} is not the right answer.")
     return letter
-

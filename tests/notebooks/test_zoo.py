@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from helpers.grading import GradingError
+
 from . import cells, zoo_01, zoo_02, zoo_03, zoo_04, zoo_05
 
 ZOOS = {"01_convolution_arithmetic": zoo_01, "02_resnet_gradient_flow": zoo_02,
@@ -47,11 +49,19 @@ def _run_tests_of(topic, exercise, answer):
 
 
 @pytest.mark.parametrize("topic, exercise, label", list(_cases("WRONG")))
-def test_graded_tests_reject_wrong_answer(topic, exercise, label):
+def test_graded_tests_reject_wrong_answer_with_a_sentence(topic, exercise, label):
+    # Rejected by a GradingError, the sentence a student can act on; a raw
+    # exception from inside the student's code (a broadcast error, an IndexError)
+    # would leave the student with numpy's words instead of the test's.
     answer = ZOOS[topic].WRONG[exercise][label]
     results = _run_tests_of(topic, exercise, answer)
-    assert any(error is not None for error in results.values()), (
-        f"every test of {exercise} passes the wrong answer {label!r}")
+    errors = [e for e in results.values() if e is not None]
+    assert errors, f"every test of {exercise} passes the wrong answer {label!r}"
+    first = errors[0]
+    assert isinstance(first, GradingError), (
+        f"the wrong answer {label!r} of {exercise} is rejected by a raw "
+        f"{type(first).__name__}: {first}; call it through grading.call or compare "
+        "through helpers.grading")
 
 
 @pytest.mark.parametrize("topic, exercise, label", list(_cases("RIGHT")))
