@@ -23,13 +23,16 @@ IDS = [p.parent.name for p in SOURCES]
 CORE = {
     "01_convolution_arithmetic": ["conv_output_size", "conv2d_naive", "max_pool2d_naive",
                                   "conv_param_count", "receptive_field",
-                                  "transposed_conv_output_size"],
+                                  "transposed_conv_output_size", "conv2d_backward",
+                                  "max_pool2d_backward"],
     "02_resnet_gradient_flow": ["residual_block_forward", "residual_block_backward",
                                 "clip_grad_norm"],
     "03_vanilla_rnn": ["VanillaRNN", "rnn_step_forward", "rnn_step_backward", "rnn_forward",
                        "rnn_backward"],
-    "04_lstm": ["lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward"],
-    "05_attention": ["softmax", "additive_attention", "scaled_dot_product_attention"],
+    "04_lstm": ["lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
+                "gru_step_forward"],
+    "05_attention": ["softmax", "additive_attention", "scaled_dot_product_attention",
+                     "positional_encoding", "multi_head_attention"],
 }
 
 
