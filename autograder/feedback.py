@@ -158,7 +158,9 @@ def _mark_test_cell(cell, status: str, reason: str, show_traceback: bool = True)
         title = f"Failed &mdash; {_points(score, points)}"
     box = [f'<div class="ag-fail"><div class="ag-title">&#10008; {title}</div>',
            f'<p class="ag-message">{html.escape(message)}</p>']
-    if traceback and show_traceback:
+    # A GradingError draws itself as its sentence alone: nothing more to unfold.
+    if traceback and show_traceback and traceback.strip() not in (message,
+                                                                 f"GradingError: {message}"):
         box.append("<details><summary>Show the full traceback</summary>"
                    f"<pre>{html.escape(traceback)}</pre></details>")
     box.append("</div>")

@@ -28,7 +28,7 @@ __all__ = ["POLICY_ENV", "main", "make_audit_hook", "set_memory_limit"]
 POLICY_ENV = "AUTOGRADER_SANDBOX"
 
 PREIMPORTS = ("numpy", "numpy.testing", "numpy.linalg", "math", "operator", "ctypes",
-              "matplotlib", "helpers", "helpers.grading", "helpers.data", "helpers.gradcheck",
+              "matplotlib", "helpers", "helpers.grading", "helpers.expected", "helpers.data", "helpers.gradcheck",
               "helpers.plots", "helpers.runtime", "helpers.widgets", "helpers.layers",
               "helpers.models", "helpers.optim")
 

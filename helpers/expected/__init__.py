@@ -61,11 +61,17 @@ def decode(value):
 
 
 @lru_cache(maxsize=None)
-def _load(topic: str) -> dict:
+def _text(topic: str) -> str:
     path = path_of(topic)
     if not path.is_file():
         raise FileNotFoundError(f"no stored test values for notebook {topic!r} ({path})")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return path.read_text(encoding="utf-8")
+
+
+def _load(topic: str) -> dict:
+    # Parsed anew for every case: the cache holds only an immutable string, so
+    # nothing a notebook does to one case's objects reaches another case.
+    return json.loads(_text(topic))
 
 
 class Case(Mapping):

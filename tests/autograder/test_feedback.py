@@ -76,6 +76,35 @@ def test_failure_text_names_other_errors_and_stderr():
                                     "text": "oops\n"}])[0]
 
 
+def _failed_cell(ename, evalue, traceback):
+    from nbformat.v4 import new_code_cell, new_output
+
+    cell = new_code_cell("check()")
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "test_x", "points": 1, "score": 0}
+    cell.outputs = [new_output("error", ename=ename, evalue=evalue, traceback=traceback)]
+    return cell
+
+
+def test_a_grading_error_is_shown_as_its_sentence_with_nothing_to_unfold():
+    from autograder.feedback import _mark_test_cell
+
+    cell = _failed_cell("GradingError", "add(1, 2) is wrong.",
+                        ["\x1b[0;31mGradingError\x1b[0m: add(1, 2) is wrong."])
+    _mark_test_cell(cell, "graded", "")
+    box = cell.outputs[0]["data"]["text/html"]
+    assert "add(1, 2) is wrong." in box and "<details>" not in box
+
+
+def test_another_error_keeps_its_traceback_folded_under_the_sentence():
+    from autograder.feedback import _mark_test_cell
+
+    cell = _failed_cell("KeyError", "'w'", ["Traceback (most recent call last)", "KeyError: 'w'"])
+    _mark_test_cell(cell, "graded", "")
+    box = cell.outputs[0]["data"]["text/html"]
+    assert box.index("KeyError: &#x27;w&#x27;") < box.index("<details>")
+    assert "Traceback (most recent call last)" in box
+
+
 def test_hide_hidden_tests_replaces_each_region_by_one_note():
     source = ("check(1)\n### BEGIN HIDDEN TESTS\nsecret(2)\n### END HIDDEN TESTS\nafter(3)\n"
               "if x:\n    # BEGIN HIDDEN TESTS\n    secret(4)\n    # END HIDDEN TESTS")
@@ -157,13 +186,15 @@ def test_one_page_per_grades_row_at_its_path(feedback):
 
 
 @pytest.mark.slow
-def test_partly_wrong_page_shows_the_message_before_the_traceback_and_the_points(feedback):
+def test_partly_wrong_page_shows_the_sentence_alone_and_the_points(feedback):
+    # A GradingError draws itself as its sentence (GradingError._render_traceback_):
+    # no traceback through helpers/grading.py, and nothing to unfold under it.
     page = page_of(feedback["out"], "bob")
     message = page.find(SCALE_MESSAGE)
-    traceback = page.find("Traceback (most recent call last)")
-    assert 0 <= message < traceback
-    assert page.find('class="ag-fail"') < message
-    assert "<details>" in page[message:traceback]
+    assert message >= 0 and page.find('class="ag-fail"') < message
+    assert "Traceback (most recent call last)" not in page
+    assert "grading.py" not in page
+    assert "Show the full traceback" not in page
     assert "\x1b[" not in page
     assert "Failed — 0 / 2 points" in page
     assert "passed" in page and "1 / 1 points" in page

@@ -75,7 +75,7 @@ def test_stored_mistakes_differ_from_the_right_answer(topic):
 
 def test_a_case_hands_out_fresh_copies(tmp_path, monkeypatch):
     monkeypatch.setattr(expected, "FOLDER", tmp_path)
-    expected._load.cache_clear()
+    expected._text.cache_clear()
     try:
         data = {"test_x": {"values": {"x": expected.encode(np.arange(3.0)), "n": 3},
                            "mistakes": {"x": {"off by one": expected.encode(np.arange(1.0, 4))}}}}
@@ -90,4 +90,4 @@ def test_a_case_hands_out_fresh_copies(tmp_path, monkeypatch):
         with pytest.raises(KeyError, match="no stored values for test_z"):
             expected.case("99_demo", "test_z")
     finally:
-        expected._load.cache_clear()
+        expected._text.cache_clear()
