@@ -30,6 +30,7 @@ __all__ = [
     "GradingError",
     "call",
     "check",
+    "unpack",
     "not_done_message",
     "to_float_array",
     "to_int",
@@ -167,6 +168,24 @@ def call(function: Callable, *args, hint: str | None = None, **kwargs):
     for warning in caught:
         print(f"note: {name} warned: {warning.category.__name__}: {warning.message}")
     return result
+
+
+def unpack(value, names, name: str = "your function") -> tuple:
+    """Check that a student's function returned a tuple of ``names`` values; return it.
+
+    ``names`` is a sequence of the values' names (``("dx", "dW", "db")``) or
+    their count. Unpacking a wrong number of values would otherwise fail with
+    Python's ``ValueError`` instead of a sentence.
+    """
+    count = names if isinstance(names, int) else len(names)
+    listed = "" if isinstance(names, int) else f" ({', '.join(names)})"
+    if not isinstance(value, (tuple, list)):
+        if value is None:
+            _fail(f"{name} returned None: return the {count} values{listed} as a tuple.")
+        _fail(f"{name} should return {count} values{listed}, got a {type(value).__name__}.")
+    if len(value) != count:
+        _fail(f"{name} should return {count} values{listed}, got {len(value)}.")
+    return tuple(value)
 
 
 def check(condition, message: str) -> None:

@@ -271,3 +271,14 @@ def test_check_passes_on_a_true_boolean(condition):
 def test_check_fails_on_anything_but_a_true_boolean(condition):
     with pytest.raises(GradingError, match="^the loss did not fall$"):
         grading.check(condition, "the loss did not fall")
+
+
+def test_unpack_returns_the_values_or_says_how_many_were_expected():
+    assert grading.unpack((1, 2), ("dx", "db"), "f") == (1, 2)
+    assert grading.unpack([1, 2, 3], 3) == (1, 2, 3)
+    with pytest.raises(GradingError, match=r"^f should return 2 values \(dx, db\), got 3\.$"):
+        grading.unpack((1, 2, 3), ("dx", "db"), "f")
+    with pytest.raises(GradingError, match="returned None: return the 2 values"):
+        grading.unpack(None, ("dx", "db"), "f")
+    with pytest.raises(GradingError, match="should return 2 values, got a ndarray"):
+        grading.unpack(np.zeros(2), 2, "f")

@@ -62,6 +62,10 @@ WRONG_FORWARD = {
         activation=lambda a: np.max(a, 0)),
     "out = x then out += ... changes x in place": _forward_in_place,
     "no cache returned": _forward(cache=False),
+    "W1 and W2 swapped (crashes when D != H)": lambda x, W1, b1, W2, b2: _forward()(
+        x, W2, b1, W1, b2),
+    "returns (cache, out) in the wrong order": lambda x, W1, b1, W2, b2: _forward()(
+        x, W1, b1, W2, b2)[::-1],
 }
 
 
@@ -126,6 +130,12 @@ def _backward(*, skip="dout", mask="a", db1_axis=0, db2_mode="sum", dW1_transpos
     return residual_block_backward
 
 
+def _backward_no_T(dout, cache):
+    x, W1, W2, a, h = cache
+    da = (dout @ W2.T) * (a > 0)
+    return dout + da @ W1, x.T @ da, da.sum(axis=0), h.T @ dout, dout.sum(axis=0)
+
+
 WRONG_BACKWARD = {
     "the skip's dout is missing from dx": _backward(skip="none"),
     "the skip passes 1 instead of dout": _backward(skip="one"),
@@ -141,6 +151,10 @@ WRONG_BACKWARD = {
     "dW2 transposed (dout.T @ h)": _backward(dW2_transposed=True),
     "the upstream gradient forgotten (ones instead of dout)": _backward(ones_upstream=True),
     "dx = dout then dx += ... changes dout in place": _backward(in_place=True),
+    "da @ W1 without the transpose (crashes when D != H)": lambda dout, cache: _backward_no_T(
+        dout, cache),
+    "only four gradients returned (db2 forgotten)": lambda dout, cache: _backward()(
+        dout, cache)[:4],
 }
 
 
