@@ -34,7 +34,7 @@ from .course import RELEASE_DIR, SOURCE_DIR, default_course_root
 from .errors import NotebookError
 from .preprocessors.restorecells import RestoreGradedCells
 from .results import failure_message, format_points, is_test_cell
-from .sandbox import default_deny
+from .sandbox import choose_sandbox, default_deny
 from .submissions import notebook_problem
 from .worker import execute_sandboxed
 
@@ -147,7 +147,7 @@ def run_checks(path: str | os.PathLike, timeout: int = 60,
         shutil.copyfile(path, alone / path.name)
         nb, _, problems, tampering = execute_sandboxed(
             nb, {}, alone, Path(tmp) / "run", deny=deny, timeout=timeout,
-            memory_mb=memory_mb, mode="validate")
+            memory_mb=memory_mb, mode="validate", sandbox=choose_sandbox("auto")[0])
     report.problems = problems + [f"the grader would flag this notebook: {t}" for t in tampering]
     for cell in nb.cells:
         if not _is_test(cell):

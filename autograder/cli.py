@@ -20,6 +20,7 @@ from .feedback import generate_feedback
 from .grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, grade_class
 from .release import release_course
 from .report import build_report, summary_text
+from .sandbox import SANDBOX_CHOICES, choose_sandbox
 from .worker import NOTEBOOK_TIMEOUT_FACTOR
 
 __all__ = ["build_parser", "main"]
@@ -67,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
                                           f"(default {DEFAULT_MEMORY_MB})")
     grade.add_argument("--db", default=None, metavar="URL",
                        help="gradebook SQLAlchemy URL (default: sqlite:///DIR/gradebook.db)")
+    grade.add_argument("--sandbox", choices=SANDBOX_CHOICES, default="auto",
+                       help="confine each kernel with bubblewrap (bwrap), with the in-process "
+                            "audit hook alone (none), or with bubblewrap where it works (auto, "
+                            "the default)")
 
     check = commands.add_parser("check", parents=[common],
                                 help="run a notebook's visible tests before handing it in")
@@ -109,9 +114,11 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "grade":
         start = time.monotonic()
+        mode, note = choose_sandbox(args.sandbox)
+        print(note, flush=True)
         result = grade_class(args.submissions, course, args.out, workers=args.workers,
                              timeout=args.timeout, memory_mb=args.memory_mb, db_url=args.db,
-                             progress=sys.stderr.isatty())
+                             progress=sys.stderr.isatty(), sandbox=mode)
         print(format_table(result.grades))
         print(f"grades: {result.grades_csv}")
         print(f"tests:  {result.tests_csv}")

@@ -183,6 +183,7 @@ def run_demo(course_root: str | os.PathLike, out_dir: str | os.PathLike = "gradi
     out = Path(out_dir)
     submissions = build_demo_class(course_root, out / "class")
     result = grade_class(submissions, course_root, out, timeout=timeout)
+    echo(result.sandbox_note)
     echo(format_table(result.grades))
     echo(f"grades: {result.grades_csv}")
     echo(f"tests:  {result.tests_csv}")

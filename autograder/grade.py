@@ -40,7 +40,7 @@ from .errors import AutograderError, SubmissionsError
 from .journal import Journal, source_digest, submission_digest
 from .release import record_assignment
 from .results import GRADES_HEADER, TESTS_HEADER, GradeRow, TestRow, write_csv
-from .sandbox import default_deny
+from .sandbox import choose_sandbox, default_deny
 from .scoring import score_submission
 from .submissions import Submission, find_submissions, stage_submission
 from .worker import Job, NotebookOutcome, run_job
@@ -64,6 +64,7 @@ class GradingResult:
     db_url: str
     graded: int  # submissions graded in this run
     reused: int  # submissions taken from the journal, unchanged since
+    sandbox_note: str = ""  # what confined the kernels, in one line
 
 
 def _sqlite_path(db_url: str) -> Path | None:
@@ -122,7 +123,8 @@ class _Progress:
 def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLike,
                 out_dir: str | os.PathLike = "grading", *, workers: int | None = None,
                 timeout: int = DEFAULT_TIMEOUT, memory_mb: int | None = DEFAULT_MEMORY_MB,
-                db_url: str | None = None, progress: bool = False) -> GradingResult:
+                db_url: str | None = None, progress: bool = False,
+                sandbox: str = "auto") -> GradingResult:
     """Grade every ``<student>/<assignment>/`` folder of a class folder or zip.
 
     Parameters
@@ -146,6 +148,10 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
         SQLAlchemy URL of the gradebook; default ``sqlite:///OUT/gradebook.db``.
     progress : bool
         Show a progress bar on stderr.
+    sandbox : str
+        ``auto`` (bubblewrap where it works, else the audit hook alone),
+        ``bwrap`` (refuse to grade without it) or ``none``; see
+        :func:`autograder.sandbox.choose_sandbox`.
 
     Raises
     ------
@@ -158,6 +164,7 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
     """
     if timeout <= 0:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
+    mode, sandbox_note = choose_sandbox(sandbox)
     workers = workers or os.cpu_count() or 1
     out = Path(out_dir).resolve()
     source_root = solutions_dir(course_root)
@@ -183,7 +190,7 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
 
     wanted = sorted({s.assignment for s in submissions if s.assignment in known})
     # What a result depends on besides the submission: the source and the limits.
-    settings = f"timeout={timeout};memory_mb={memory_mb}"
+    settings = f"timeout={timeout};memory_mb={memory_mb};sandbox={mode}"
     sources = {a: source_digest(sorted((source_root / a).glob("*.ipynb"))) + ";" + settings
                for a in wanted}
     with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp:
@@ -217,7 +224,7 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
     try:
         with _remember_interrupts() as interrupted:
             _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, workers,
-                       timeout, memory_mb, bar, interrupted)
+                       timeout, memory_mb, bar, interrupted, sandbox=mode)
     except KeyboardInterrupt:
         _write_csvs(out, rows)
         raise AutograderError(
@@ -227,7 +234,7 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
         bar.close()
     grades, tests, grades_csv, tests_csv = _write_csvs(out, rows)
     return GradingResult(grades, tests, grades_csv, tests_csv, db_url,
-                         graded=len(rows) - reused, reused=reused)
+                         graded=len(rows) - reused, reused=reused, sandbox_note=sandbox_note)
 
 
 class _Interrupted:
@@ -279,7 +286,7 @@ def _write_csvs(out: Path, rows: dict):
 
 
 def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, workers,
-               timeout, memory_mb, bar, interrupted=None) -> None:
+               timeout, memory_mb, bar, interrupted=None, sandbox="none") -> None:
     """Run the jobs in a process pool; score and journal each as it finishes."""
     if interrupted is None:
         interrupted = _Interrupted()
@@ -296,7 +303,8 @@ def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, wor
                   notebooks=tuple(staged.notebooks),
                   submitted=out / "submitted" / submission.student_id / submission.assignment,
                   autograded=out / "autograded" / submission.student_id / submission.assignment,
-                  db_url=db_url, timeout=timeout, memory_mb=memory_mb, deny=deny)
+                  db_url=db_url, timeout=timeout, memory_mb=memory_mb, deny=deny,
+                  sandbox=sandbox)
         pending[key] = (submission, digest, staged.problems, job)
 
     attempts = {key: 0 for key in pending}

@@ -28,6 +28,7 @@ __all__ = ["POLICY_ENV", "main", "make_audit_hook", "set_memory_limit"]
 POLICY_ENV = "AUTOGRADER_SANDBOX"
 
 PREIMPORTS = ("numpy", "numpy.testing", "numpy.linalg", "math", "operator", "ctypes",
+              "matplotlib.font_manager",  # builds its font cache (runs fc-list) before the hook
               "matplotlib", "helpers", "helpers.grading", "helpers.expected", "helpers.data", "helpers.gradcheck",
               "helpers.plots", "helpers.runtime", "helpers.widgets", "helpers.layers",
               "helpers.models", "helpers.optim")
@@ -105,6 +106,7 @@ def make_audit_hook(deny, writable, log_fd: int):
     deny = tuple(os.path.realpath(p) for p in deny)
     writable = tuple(os.path.realpath(p) for p in writable) + ("/dev/null",)
     own_pid = os.getpid()
+    own_group = os.getpgid(0)
     proc_self = f"/proc/{own_pid}"
     realpath, isabs, fsdecode, write, dumps = (os.path.realpath, os.path.isabs, os.fsdecode,
                                                os.write, json.dumps)
@@ -203,7 +205,9 @@ def make_audit_hook(deny, writable, log_fd: int):
             pid = args[0]
             return None if pid == own_pid else ("signal", str(pid))
         if event == "os.killpg":
-            return "signal", str(args[0])
+            # ipykernel interrupts itself through its own process group (a sandboxed
+            # kernel leads its own session); any other group is someone else's.
+            return None if args[0] == own_group == own_pid else ("signal", str(args[0]))
         if event in _NATIVE_EVENTS:
             return "native", event
         if event == "ctypes.dlopen":
@@ -281,15 +285,18 @@ def main(argv: list[str] | None = None) -> None:
     if not os.environ.get("MPLBACKEND"):  # what ipykernel would set, before matplotlib loads
         os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     os.chdir(work_dir)
-    if sys.path and sys.path[0] in ("", os.getcwd()):
-        sys.path[0] = work_dir
-
+    # The course's modules are imported before the submission's folder is on the
+    # path: a student's own ctypes.py or helpers.py beside the notebook must not
+    # replace them (nor run before the hook is armed, nor become the baseline).
+    here = {"", ".", work_dir, os.getcwd()}
+    sys.path[:] = [p for p in sys.path if p not in here]
     import importlib
     for name in PREIMPORTS:
         try:
             importlib.import_module(name)
         except ImportError:
             pass
+    sys.path.insert(0, work_dir)
     # The kernel is set up completely (sockets, IPython shell, network interfaces)
     # before the hook is armed: its own start-up opens files and runs `uname`.
     from ipykernel.kernelapp import IPKernelApp
@@ -300,7 +307,9 @@ def main(argv: list[str] | None = None) -> None:
                      0o600)
     baseline = _load_integrity().baseline_fingerprint()
     os.write(log_fd, (json.dumps({"baseline": baseline}) + "\n").encode())
-    sys.addaudithook(make_audit_hook(policy.get("deny", []), [work_dir], log_fd))
+    # Under bubblewrap /tmp and /dev/shm are the kernel's own, gone when it ends.
+    private = ["/tmp", "/dev/shm"] if policy.get("mode") == "bwrap" else []
+    sys.addaudithook(make_audit_hook(policy.get("deny", []), [work_dir, *private], log_fd))
     app.start()
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from .preprocessors.sanitize import DropEmptyMetadata
 from .results import is_test_cell
 from .sandbox import (
     SandboxPolicy,
+    default_readable,
     install_kernelspec,
     kernel_manager_for,
     read_baseline,
@@ -62,6 +63,7 @@ class Job:
     timeout: int
     memory_mb: int | None
     deny: tuple[Path, ...]  # folders the student's code may not touch
+    sandbox: str = "none"  # "bwrap" or "none", as autograder.sandbox.choose_sandbox decided
 
 
 @dataclass
@@ -129,7 +131,8 @@ def _explain_stop(error, executor, nb, timeout: int, problems: list[str]) -> Non
 
 
 def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Path, ...],
-                      timeout: int, memory_mb: int | None, mode: str = "autograde"):
+                      timeout: int, memory_mb: int | None, mode: str = "autograde",
+                      sandbox: str = "none"):
     """Run a restored notebook in a confined kernel, as the grader and ``check`` both do.
 
     Parameters
@@ -150,6 +153,9 @@ def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Pat
         Memory limit of the kernel.
     mode : str
         ``NBGRADER_EXECUTION`` for the kernel: ``"autograde"`` or ``"validate"``.
+    sandbox : str
+        ``"bwrap"`` to confine the kernel with bubblewrap, ``"none"`` for the
+        audit hook alone (see :func:`autograder.sandbox.choose_sandbox`).
 
     Returns
     -------
@@ -160,13 +166,19 @@ def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Pat
     problems: list[str] = []
     tmp.mkdir(parents=True, exist_ok=True)
     work = tmp / "work"
-    private = tmp / "grader"  # the sandbox's log and kernelspec: denied to the student
+    private = tmp / "grader"  # the kernelspec and the kernel's output: denied to the student
+    channel = tmp / "channel"  # connection file, sockets and log, shared with the kernel
     shutil.copytree(source, work, symlinks=False,
                     ignore=shutil.ignore_patterns(".*", "__pycache__"))
     private.mkdir()
-    policy = SandboxPolicy(work_dir=work, deny=tuple(deny) + (private,), memory_mb=memory_mb,
-                           log_path=private / "violations.jsonl")
-    kernel_name = install_kernelspec(policy, private / "kernels")
+    channel.mkdir()
+    # The channel is denied to student code too: the kernel reads it only while it
+    # starts, before the audit hook is armed.
+    policy = SandboxPolicy(work_dir=work, deny=tuple(deny) + (private, channel),
+                           memory_mb=memory_mb,
+                           log_path=channel / "violations.jsonl", mode=sandbox,
+                           readable=default_readable() if sandbox == "bwrap" else ())
+    kernel_name = install_kernelspec(policy, private / "kernels", {"NBGRADER_EXECUTION": mode})
     resources.setdefault("metadata", {})["path"] = str(work)
     resources.setdefault("autograder", {})
 
@@ -176,7 +188,7 @@ def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Pat
                               notebook_timeout=NOTEBOOK_TIMEOUT_FACTOR * timeout,
                               kernel_name=kernel_name, startup_timeout=30,
                               kernel_log=str(private / "kernel.log"))
-    km = kernel_manager_for(private / "kernels", kernel_name)
+    km = kernel_manager_for(private / "kernels", kernel_name, policy)
     try:
         with setenv(NBGRADER_EXECUTION=mode):
             nb, resources = executor.preprocess(nb, resources, km=km)
@@ -217,7 +229,7 @@ def _execute_notebook(job: Job, name: str, tmp: Path) -> NotebookOutcome:
         nb, resources = step.preprocess(nb, resources)
     nb, resources, problems, tampering = execute_sandboxed(
         nb, resources, job.submitted, tmp, deny=job.deny, timeout=job.timeout,
-        memory_mb=job.memory_mb)
+        memory_mb=job.memory_mb, sandbox=job.sandbox)
     for step in (LimitOutput(), CheckCellMetadata()):
         nb, resources = step.preprocess(nb, resources)
     job.autograded.mkdir(parents=True, exist_ok=True)

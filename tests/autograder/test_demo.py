@@ -24,7 +24,8 @@ def test_demo_prints_a_table_and_tells_students_apart(course, tmp_path):
     result = run_demo(course, tmp_path / "demo", timeout=20, echo=lines.append)
     rows = {r.student_id: r for r in result.grades}
     lines = "\n".join(lines).splitlines()
-    assert lines[0].split() == ["student", "assignment", "score", "status", "reason"]
+    assert lines[0].startswith("kernel sandbox: ")  # what confined the kernels, first
+    assert lines[1].split() == ["student", "assignment", "score", "status", "reason"]
     assert any(line.startswith("tamperer") for line in lines)
     assert (rows["reference"].score, rows["reference"].status) == ("3", "graded")
     assert rows["deleted_tests"].score == "3"

@@ -207,3 +207,51 @@ def test_launcher_logs_a_baseline_fingerprint(sandbox, hostile_run):
     baseline = read_baseline(sandbox.policy.log_path)
     assert baseline is not None and "numpy" in baseline["modules"]
     assert "helpers.grading" in baseline["modules"]
+
+
+# --- choosing the sandbox --------------------------------------------------------------
+
+def test_auto_falls_back_to_the_audit_hook_and_says_so_when_bubblewrap_is_missing(monkeypatch):
+    import autograder.sandbox as sandbox
+
+    monkeypatch.setattr(sandbox, "bwrap_problem", lambda: "bubblewrap (bwrap) is not installed")
+    mode, note = sandbox.choose_sandbox("auto")
+    assert mode == "none"
+    assert note == ("kernel sandbox: not available (bubblewrap (bwrap) is not installed); "
+                    "student code runs with the grader's rights, watched only by an audit hook "
+                    "inside its kernel")
+    with pytest.raises(sandbox.SandboxError, match="--sandbox bwrap was asked for, but "
+                                                   "bubblewrap"):
+        sandbox.choose_sandbox("bwrap")
+
+
+def test_grade_with_sandbox_bwrap_where_it_is_missing_exits_with_one_sentence(
+        monkeypatch, tmp_path, capsys):
+    import autograder.sandbox as sandbox
+    from autograder.cli import main
+
+    monkeypatch.setattr(sandbox, "bwrap_problem", lambda: "bubblewrap (bwrap) is not installed")
+    (tmp_path / "class").mkdir()
+    assert main(["grade", str(tmp_path / "class"), "--sandbox", "bwrap",
+                 "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["autograder: --sandbox bwrap was asked for, but bubblewrap (bwrap) is not "
+                   "installed"]
+
+
+def test_a_bwrap_kernelspec_clears_the_environment_and_interrupts_by_message(tmp_path,
+                                                                              monkeypatch):
+    monkeypatch.setenv("DATABASE_PASSWORD", "hunter2")
+    (tmp_path / "work").mkdir()
+    (tmp_path / "channel").mkdir()
+    policy = SandboxPolicy(work_dir=tmp_path / "work", deny=(tmp_path / "solutions",),
+                           memory_mb=256, log_path=tmp_path / "channel" / "log", mode="bwrap")
+    name = install_kernelspec(policy, tmp_path / "kernels", {"NBGRADER_EXECUTION": "autograde"})
+    spec = json.loads((tmp_path / "kernels" / name / "kernel.json").read_text())
+    argv = spec["argv"]
+    assert argv[0].endswith("bwrap") and "--clearenv" in argv and "--unshare-all" in argv
+    assert "hunter2" not in json.dumps(spec)
+    assert argv[argv.index("NBGRADER_EXECUTION") + 1] == "autograde"
+    assert spec["interrupt_mode"] == "message"
+    assert ["--bind", str(tmp_path / "work"), str(tmp_path / "work")] == argv[
+        argv.index(str(tmp_path / "work")) - 1:argv.index(str(tmp_path / "work")) + 2]
