@@ -31,6 +31,7 @@ __all__ = [
     "call",
     "check",
     "unpack",
+    "attribute",
     "not_done_message",
     "to_float_array",
     "to_int",
@@ -186,6 +187,22 @@ def unpack(value, names, name: str = "your function") -> tuple:
     if len(value) != count:
         _fail(f"{name} should return {count} values{listed}, got {len(value)}.")
     return tuple(value)
+
+
+def attribute(obj, name: str, owner: str = "your object"):
+    """``obj.name``, or a sentence saying that ``owner`` has no attribute ``name``.
+
+    Reading an attribute runs the student's code when it is a property, so an
+    error raised there becomes a sentence too.
+    """
+    try:
+        return getattr(obj, name)
+    except AttributeError:
+        _fail(f"{owner} has no attribute {name}: set self.{name} in __init__.")
+    except NotImplementedError:
+        _fail(not_done_message(owner))
+    except Exception as error:  # noqa: BLE001 (reported to the student as one sentence)
+        _fail(f"reading {owner}.{name} raised {type(error).__name__}: {error}.")
 
 
 def check(condition, message: str) -> None:

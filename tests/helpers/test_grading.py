@@ -282,3 +282,13 @@ def test_unpack_returns_the_values_or_says_how_many_were_expected():
         grading.unpack(None, ("dx", "db"), "f")
     with pytest.raises(GradingError, match="should return 2 values, got a ndarray"):
         grading.unpack(np.zeros(2), 2, "f")
+
+
+def test_attribute_reads_or_says_what_is_missing():
+    class RNN:
+        def __init__(self):
+            self.W_hh = 1
+
+    assert grading.attribute(RNN(), "W_hh", "VanillaRNN") == 1
+    with pytest.raises(GradingError, match="^VanillaRNN has no attribute W_xh: set self.W_xh in"):
+        grading.attribute(RNN(), "W_xh", "VanillaRNN")

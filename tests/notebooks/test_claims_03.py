@@ -7,8 +7,6 @@ full-size training runs whose numbers the prose quotes.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
 
@@ -16,11 +14,8 @@ from helpers import widgets
 
 from . import cells
 
-# The prose quotes numbers measured on Python 3.11's help texts; another Python
-# ships other texts, so there only the qualitative claims are asserted.
-QUOTED_PYTHON = sys.version_info[:2] == (3, 11)
 SOURCE = cells.SOLUTIONS / "03_vanilla_rnn" / "vanilla_rnn.ipynb"
-PROVIDED = ("cell-15", "cell-16", "cell-21")  # optimiser and loss, the language model, the digits
+PROVIDED = ("cell-16", "cell-21")  # the language model, the digit reader
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +24,6 @@ def nb03():
 
 
 # --------------------------------------------------------------------------- section 7 and Q1
-
-def test_the_worked_numbers_of_section_7_and_q1():
-    assert 0.0055 < 0.9 ** 49 < 0.0065
-    assert 100 < 1.1 ** 49 < 110
-    assert 1.5e-4 < 0.8 ** 39 < 2.5e-4
-
 
 def test_linear_rnn_vanishes_below_radius_one_explodes_above_and_stays_flat_at_one():
     low = widgets.hidden_jacobian_norms(60, 0.9, "linear")
@@ -84,31 +73,49 @@ def test_sampling_writes_the_prompt_then_characters_of_the_alphabet(nb03):
     assert sample == nb03["sample_text"](params, "the ", 50, temperature=0.7, seed=3)
 
 
+def test_truncated_bptt_streams_follow_each_other_and_start_again_at_the_end(nb03):
+    codes = np.arange(101)
+    chunks = nb03["stream_chunks"](codes, 4, 5)          # 4 streams of 25 characters
+    first, fresh = next(chunks)
+    second, later = next(chunks)
+    assert fresh and not later
+    assert first[:, 0].tolist() == [0, 25, 50, 75]
+    assert np.array_equal(second[:, 0], first[:, -1])     # each chunk goes on where the last ended
+    for _ in range(3):
+        windows, fresh = next(chunks)
+    assert fresh and np.array_equal(windows, first)       # used up: back to the start
+
+
+def test_the_state_is_carried_but_its_gradient_is_not(nb03):
+    params = nb03["init_char_model"](8, np.random.default_rng(0))
+    windows = next(nb03["stream_chunks"](nb03["train_codes"], 3, 6))[0]
+    loss_zero, _, h_last = nb03["char_model_loss"](params, windows)
+    loss_carried, grads, _ = nb03["char_model_loss"](params, windows, h_last)
+    assert h_last.shape == (3, 8) and loss_carried != loss_zero
+    assert [g.shape for g in grads] == [p.shape for p in params]
+
+
 @pytest.mark.slow
-def test_the_full_language_model_reaches_the_quoted_losses_and_temperatures(nb03):
-    params, losses = nb03["train_char_model"](1200)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_full_language_model_learns_and_temperature_trades_real_words_for_variety(nb03, seed):
+    params, losses = nb03["train_char_model"](1200, seed=seed)
     train_loss = losses[-50:].mean()
-    valid = nb03["random_windows"](nb03["valid_codes"], 256, 32, np.random.default_rng(1))
-    valid_loss, _ = nb03["char_model_loss"](params, valid)
-    # What holds on any Python: far below guessing, held-out a little above training.
-    assert abs(losses[0] - np.log(30)) < 0.1  # starts at uniform guessing
-    assert train_loss < losses[250:300].mean() < np.log(30) - 1.0  # and keeps falling
-    assert train_loss < 1.9
+    valid_loss = nb03["stream_loss"](params, nb03["valid_codes"])
+    # "starts at uniform guessing, around 2 after a few hundred steps, roughly 1.6-1.7"
+    assert abs(losses[:5].mean() - np.log(30)) < 0.15
+    assert 1.7 < losses[250:300].mean() < 2.3
+    assert 1.4 < train_loss < 1.8
+    # "held-out text a little above the training loss"
     assert train_loss < valid_loss < train_loss + 0.3
-    if QUOTED_PYTHON:  # the numbers the prose quotes, measured on this text
-        assert 1.55 < train_loss < 1.7  # "about 1.6"
-        assert 1.9 < losses[250:300].mean() < 2.2  # "about 2.0 after 300 steps"
-        assert 1.7 < valid_loss < 1.82  # "about 1.76"
-    words = set(nb03["text"].split())
-    found, distinct = {}, {}
+    words = set(nb03["text"][:len(nb03["train_codes"])].split())
+    real, distinct = {}, {}
     for temperature in (0.5, 1.0, 1.5):
-        sampled = nb03["sample_text"](params, "the ", 2000, temperature, seed=1).split()
-        found[temperature] = np.mean([w in words for w in sampled])
+        sampled = nb03["sample_text"](params, "the ", 2000, temperature, seed=1).split()[1:]
+        real[temperature] = np.mean([w in words for w in sampled])
         distinct[temperature] = len(set(sampled)) / len(sampled)
-    assert found[0.5] > found[1.0] > found[1.5]
-    assert distinct[0.5] < distinct[1.0] < distinct[1.5]
-    if QUOTED_PYTHON:
-        assert abs(found[0.5] - 0.81) < 0.03 and abs(distinct[0.5] - 0.37) < 0.03
+    # "most words at 0.5 are real but repeat; at 1.5 almost every word is new, most not words"
+    assert real[0.5] > 0.6 > real[1.0] > real[1.5] and real[1.5] < 0.4
+    assert distinct[0.5] < 0.5 < distinct[1.0] < distinct[1.5] and distinct[1.5] > 0.8
 
 
 # --------------------------------------------------------------------------- section 9
@@ -120,11 +127,8 @@ def test_a_short_run_of_the_digit_rnn_beats_guessing_by_far(nb03):
 
 
 @pytest.mark.slow
-def test_the_full_digit_rnn_reaches_the_quoted_accuracy(nb03):
-    accuracies = {}
-    for seed in (0, 1, 2):
-        losses, accuracies[seed] = nb03["train_digit_rnn"](800, seed=seed)
-        if seed == 0:
-            assert losses[-50:].mean() < 0.01
-    assert 0.965 < accuracies[0] < 0.98  # "about 97%"
-    assert 0.96 < accuracies[1] < 0.98 and 0.95 < accuracies[2] < 0.97
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_full_digit_rnn_reaches_the_quoted_accuracy(nb03, seed):
+    losses, accuracy = nb03["train_digit_rnn"](800, seed=seed)
+    assert losses[-50:].mean() < 0.03                    # "around 0.01 or below"
+    assert 0.94 < accuracy < 0.99                         # "about 95-98%"

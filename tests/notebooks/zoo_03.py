@@ -175,6 +175,12 @@ def _step_backward(*, derivative="1 - h^2", dWh_state="h_prev", dWx_transposed=F
     return rnn_step_backward
 
 
+def _step_backward_no_transpose(dh_next, cache):
+    x, h_prev, Wx, Wh, h_next = cache
+    da = dh_next * (1 - h_next ** 2)
+    return da @ Wx, da @ Wh.T, x.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
 WRONG_STEP_BACKWARD = {
     "tanh's derivative of the wrong quantity, 1 - tanh(h_next)^2":
         _step_backward(derivative="1 - tanh(h)^2"),
@@ -186,6 +192,8 @@ WRONG_STEP_BACKWARD = {
     "db averaged over the batch": _step_backward(db="mean"),
     "dh_prev = da @ Wh": _step_backward(dh_prev_transposed=False),
     "dh_next modified in place": _step_backward(in_place=True),
+    "dx = da @ Wx without the transpose (crashes when D != H)": lambda dh_next, cache: (
+        _step_backward_no_transpose(dh_next, cache)),
 }
 
 
@@ -327,6 +335,8 @@ WRONG_BACKWARD = {
     "h[:, t - 1] at t = 0 wraps to the last state instead of h0": _bptt(wrap_h0=True),
     "dWx transposed": _bptt(dWx_transposed=True),
     "dh modified in place": _bptt(in_place=True),
+    "dh[t] instead of dh[:, t] (crashes when N != T)": lambda dh, cache: _bptt()(
+        np.swapaxes(dh, 0, 1), cache),
 }
 
 
