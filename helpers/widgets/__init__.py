@@ -38,6 +38,7 @@ from helpers.widgets.lstm import (
     gradient_norm_explorer,
     gradient_norm_figure,
     gradient_norms_through_time,
+    record_gates,
 )
 from helpers.widgets.resnet import (
     ACTIVATIONS,
@@ -76,6 +77,7 @@ __all__ = [
     "gradient_norm_figure",
     "gradient_norms",
     "gradient_norms_through_time",
+    "record_gates",
     "hidden_jacobian_norms",
     "interactive_figure",
     "kernel_playground",

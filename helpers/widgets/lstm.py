@@ -6,6 +6,7 @@ fixed random unit vector) and every ``T``. It is its own computation, not the
 notebook's graded exercise, so the widget works before any exercise is done.
 :func:`gradient_norm_figure` plots both against T; :func:`gradient_norm_explorer`
 adds sliders for T and the LSTM's forget-gate bias.
+:func:`record_gates` runs a trained LSTM over one sequence and records its gates;
 :func:`gate_inspector_figure` draws the gates and the cell of one sequence up to
 a chosen step; :func:`gate_inspector` adds a slider for the step.
 """
@@ -26,6 +27,7 @@ __all__ = [
     "gradient_norm_explorer",
     "gradient_norm_figure",
     "gradient_norms_through_time",
+    "record_gates",
 ]
 
 REFERENCE_FORGET_BIASES = (0.0, 1.0, 3.0)
@@ -219,3 +221,39 @@ def gate_inspector(x, gates, step=0):
         step=widgets.IntSlider(value=step, min=0, max=T - 1, step=1, description="step",
                                continuous_update=False),
     )
+
+
+def record_gates(x, Wx, Wh, b):
+    """Run an LSTM (gates stacked i, f, g, o) over one sequence and record what it does.
+
+    Parameters
+    ----------
+    x : ndarray of shape (T, D)
+        One sequence.
+    Wx : ndarray of shape (D, 4H)
+    Wh : ndarray of shape (H, 4H)
+    b : ndarray of shape (4H,)
+
+    Returns
+    -------
+    dict of str to ndarray of shape (T, H)
+        The gates ``"i"``, ``"f"``, ``"o"``, the cell ``"c"`` and the hidden state
+        ``"h"`` at every step, starting from zero states. This is the widget's own
+        LSTM step, so the inspector can show gates the notebook's functions keep
+        in their private caches.
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or Wx.shape[0] != x.shape[1] or Wx.shape[1] % 4:
+        raise ValueError(f"expected x of shape (T, D) and Wx of shape (D, 4H), got {x.shape} "
+                         f"and {np.shape(Wx)}")
+    H = Wh.shape[0]
+    h, c = np.zeros(H), np.zeros(H)
+    record = {name: [] for name in ("i", "f", "o", "c", "h")}
+    for x_t in x:
+        a = x_t @ Wx + h @ Wh + b                       # (4H,): blocks i, f, g, o
+        i, f, o = _sigmoid(a[:H]), _sigmoid(a[H:2 * H]), _sigmoid(a[3 * H:])
+        c = f * c + i * np.tanh(a[2 * H:3 * H])
+        h = o * np.tanh(c)
+        for name, value in (("i", i), ("f", f), ("o", o), ("c", c), ("h", h)):
+            record[name].append(value)
+    return {name: np.array(values) for name, values in record.items()}

@@ -14,7 +14,7 @@ from helpers import widgets
 from . import cells
 
 SOURCE = cells.SOLUTIONS / "04_lstm" / "lstm.ipynb"
-PROVIDED = ("cell-12",)  # the vanilla RNN, Adam and the adding-problem training loop
+PROVIDED = ("cell-12", "cell-gru-unroll")  # the training loop, the GRU unrolled
 BASELINE = 1 / 6
 
 
@@ -59,45 +59,99 @@ def test_at_length_30_the_rnn_stays_at_the_baseline_and_the_lstm_learns(nb04):
     assert lstm < 0.01
 
 
+@pytest.fixture(scope="module")
+def adding_runs(nb04):
+    """Test MSE after 400 steps, {(kind, T): [seed 0, 1, 2]}."""
+    return {(kind, T): [nb04["train_adding"](kind, T, 400, seed=seed)[2] for seed in (0, 1, 2)]
+            for kind in ("rnn", "lstm", "gru") for T in (10, 30, 60)}
+
+
+@pytest.mark.slow
+def test_the_adding_problem_claims_hold_over_seeds(adding_runs):
+    # The claims, not one run's digits (those change with the seed and the BLAS kernel).
+    import numpy as np
+
+    for T in (10, 30):
+        assert max(adding_runs["lstm", T]) < 0.05 * BASELINE      # "far below the baseline"
+    lstm_60 = adding_runs["lstm", 60]                             # "a tenth to a fifth of it"
+    assert np.median(lstm_60) < 0.15 * BASELINE and max(lstm_60) < 0.35 * BASELINE
+    rnn_10 = adding_runs["rnn", 10]
+    assert np.median(rnn_10) < 0.2 * BASELINE and max(rnn_10) < 0.6 * BASELINE   # both learn T = 10
+    assert all(lstm < rnn / 5 for lstm, rnn in zip(adding_runs["lstm", 10], rnn_10, strict=True))
+    for T in (30, 60):
+        assert np.median(adding_runs["rnn", T]) > 0.85 * BASELINE  # "ends at the baseline, mostly"
+
+
+@pytest.mark.slow
+def test_the_gru_learns_the_adding_problem_as_well_as_the_lstm(adding_runs):
+    for T in (30, 60):
+        for gru, lstm in zip(adding_runs["gru", T], adding_runs["lstm", T], strict=True):
+            assert gru < 0.1 * BASELINE                           # "learns at every length"
+            assert gru < 2 * lstm                                 # "about as low or lower"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_adding_problem_claims_hold_for_every_seed(nb04, seed):
-    # The claim, not one run's digits (those change with the BLAS kernel): after
-    # 400 steps both networks beat the 1/6 baseline by far at T = 10; at T = 30
-    # and 60 the RNN stays near the baseline while the LSTM is far below it.
-    for T in (10, 30, 60):
-        _, _, rnn = nb04["train_adding"]("rnn", T, 400, seed=seed)
-        _, _, lstm = nb04["train_adding"]("lstm", T, 400, seed=seed)
-        assert lstm < 0.15 * BASELINE, (T, lstm)
-        if T == 10:
-            assert rnn < 0.3 * BASELINE, (T, rnn)
-        else:
-            assert rnn > 0.85 * BASELINE, (T, rnn)
+def test_the_rnn_gets_to_t_30_with_more_training_but_not_to_t_60(nb04, seed):
+    # "at T = 30 most fall well below the baseline within 2,000 steps; at T = 60 none gets
+    # below about 0.6 of it within 2,000 steps"
+    at_30 = min(nb04["train_adding"]("rnn", 30, steps, seed=seed)[2] for steps in (1000, 2000))
+    _, _, at_60 = nb04["train_adding"]("rnn", 60, 2000, seed=seed)
+    assert at_30 < 0.5 * BASELINE
+    assert at_60 > 0.5 * BASELINE
+
+
+def test_the_gru_unrolled_matches_numerical_gradients(nb04):
+    import numpy as np
+
+    from helpers import gradcheck
+
+    rng = np.random.default_rng(0)
+    N, T, D, H = 2, 3, 2, 3
+    args = [rng.standard_normal((N, T, D)), rng.standard_normal((N, H)),
+            rng.standard_normal((D, 3 * H)), rng.standard_normal((H, 3 * H)), rng.standard_normal(3 * H)]
+    dh = rng.standard_normal((N, T, H))
+    _, caches = nb04["gru_forward"](*args)
+    grads = nb04["gru_backward"](dh, caches)
+    for k in range(5):
+        numeric = gradcheck.numerical_gradient(
+            lambda v, k=k: nb04["gru_forward"](*args[:k], v, *args[k + 1:])[0], args[k], dh)
+        assert gradcheck.relative_error(grads[k], numeric) < 1e-7
 
 
 # --------------------------------------------------------------------------- section 8
 
 
+def test_record_gates_agrees_with_the_lstm_of_the_exercises(nb04):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6, 2))
+    Wx, Wh, b = rng.standard_normal((2, 12)), rng.standard_normal((3, 12)), rng.standard_normal(12)
+    gates = widgets.record_gates(x, Wx, Wh, b)
+    h, _ = nb04["lstm_forward"](x[None], np.zeros((1, 3)), Wx, Wh, b)
+    assert np.allclose(gates["h"], h[0], atol=1e-12)
+    assert all(gates[name].shape == (6, 3) for name in ("i", "f", "o", "c"))
+    assert 0 < gates["f"].min() and gates["f"].max() < 1
+
+
 @pytest.mark.slow
-def test_the_gate_inspector_example(nb04):
+@pytest.mark.parametrize("seed", [7, 8, 9])
+def test_the_gate_inspector_shows_writes_at_the_markers(nb04, seed):
     import numpy as np
 
     from helpers import data
 
-    source = next(c for c in cells.read(SOURCE).cells if c.get("id") == "cell-16").source
-    exec(source.split("example_x, example_y")[0], nb04)  # noqa: S102  record_gates
     params, _, _ = nb04["train_adding"]("lstm", 30, 400)
-    x, y = data.make_adding_problem(1, 30, seed=7)
-    gates = nb04["record_gates"](x[0], params)
+    x, y = data.make_adding_problem(1, 30, seed=seed)
+    gates = widgets.record_gates(x[0], *params[:3])
     marked = np.flatnonzero(x[0, :, 1])
-    assert marked.tolist() == [3, 22]
+    unmarked = np.setdiff1d(np.arange(30), marked)
     change = np.abs(np.diff(np.vstack([np.zeros(16), gates["c"]]), axis=0))   # (T, H)
-    unmarked = np.delete(change, marked, axis=0).mean()
-    assert change[marked].mean(axis=1) == pytest.approx([0.36, 0.22], abs=0.01)
-    assert unmarked == pytest.approx(0.06, abs=0.005)
-    assert gates["i"][marked].max(axis=1) == pytest.approx([0.88, 0.84], abs=0.01)
-    assert np.argmax(change[3]) == 2 and np.argmax(change[22]) == 2
-    between = gates["f"][4:22, 2]
-    assert 0.63 < between.min() and between.max() < 0.83
+    # "the cells move several times more at the marked steps"
+    assert change[marked].mean() > 2.5 * change[unmarked].mean()
+    # "the most open input gate opens much wider than elsewhere"
+    assert gates["i"][marked].max(axis=1).min() > gates["i"][unmarked].max(axis=1).mean() + 0.1
+    # "enough to predict the sum roughly"
     prediction = nb04["predict_adding"]("lstm", params, x)[0][0]
-    assert prediction == pytest.approx(0.91, abs=0.005) and y[0] == pytest.approx(0.84, abs=0.005)
+    assert abs(prediction - y[0]) < 0.25

@@ -359,7 +359,128 @@ ANSWERS = {"answer_q1": "b", "answer_q2": "a", "answer_q3": "c"}
 
 WRONG_ANSWERS, RIGHT_ANSWERS = choice_zoo(ANSWERS)
 
+
+# --------------------------------------------------------------------------- GRU step
+
+
+def _gru_forward(*, reset_before=False, swap_z=False, order=("r", "z", "n"), bias_inside=False,
+                 candidate=np.tanh, reset=True, wrong_weight=False):
+    """The reference GRU step with one switch per plausible mistake."""
+
+    def gru_step_forward(x, h_prev, Wx, Wh, b):
+        H = h_prev.shape[1]
+        block = {name: slice(k * H, (k + 1) * H) for k, name in enumerate(order)}
+        ax = (h_prev @ Wx if wrong_weight else x @ Wx)
+        ah = h_prev @ Wh
+        r = _sigmoid(ax[:, block["r"]] + ah[:, block["r"]] + b[block["r"]])
+        z = _sigmoid(ax[:, block["z"]] + ah[:, block["z"]] + b[block["z"]])
+        hn = ah[:, block["n"]]
+        if reset_before:
+            recurrent = (r * h_prev) @ Wh[:, block["n"]]
+        elif bias_inside:
+            recurrent = r * (hn + b[block["n"]])
+        else:
+            recurrent = (r if reset else 1.0) * hn
+        n = candidate(ax[:, block["n"]] + recurrent + (0.0 if bias_inside else b[block["n"]]))
+        h_next = z * n + (1 - z) * h_prev if swap_z else (1 - z) * n + z * h_prev
+        return h_next, (x, h_prev, Wx, Wh, r, z, n, hn)
+
+    return gru_step_forward
+
+
+WRONG_GRU_FORWARD = {
+    "the reset gate on h_prev before the product (Cho et al.'s variant)": _gru_forward(
+        reset_before=True),
+    "z and 1 - z swapped": _gru_forward(swap_z=True),
+    "blocks in the order z, r, n": _gru_forward(order=("z", "r", "n")),
+    "the candidate's bias inside the reset gate's product": _gru_forward(bias_inside=True),
+    "a sigmoid on the candidate": _gru_forward(candidate=_sigmoid),
+    "the reset gate left out": _gru_forward(reset=False),
+    "h_prev multiplied by Wx (crashes when D != H)": _gru_forward(wrong_weight=True),
+}
+
+
+def _gru_forward_blocks(x, h_prev, Wx, Wh, b):
+    """Three products per block, written out; a dictionary as the cache."""
+    H = h_prev.shape[1]
+    parts = [(Wx[:, k * H:(k + 1) * H], Wh[:, k * H:(k + 1) * H], b[k * H:(k + 1) * H])
+             for k in range(3)]
+    r = 1 / (1 + np.exp(-(x @ parts[0][0] + h_prev @ parts[0][1] + parts[0][2])))
+    z = 1 / (1 + np.exp(-(x @ parts[1][0] + h_prev @ parts[1][1] + parts[1][2])))
+    hn = h_prev @ parts[2][1]
+    n = np.tanh(x @ parts[2][0] + parts[2][2] + r * hn)
+    return n + z * (h_prev - n), {"x": x, "h": h_prev, "r": r, "z": z, "n": n, "hn": hn}
+
+
+def _gru_forward_einsum(x, h_prev, Wx, Wh, b):
+    H = h_prev.shape[1]
+    pre = np.einsum("nd,dk->nk", x, Wx) + b
+    rec = np.einsum("nh,hk->nk", h_prev, Wh)
+    gates = 0.5 * (1 + np.tanh(0.5 * (pre[:, :2 * H] + rec[:, :2 * H])))  # the sigmoid via tanh
+    r, z = gates[:, :H], gates[:, H:]
+    n = np.tanh(pre[:, 2 * H:] + r * rec[:, 2 * H:])
+    return (1 - z) * n + z * h_prev, (x, h_prev, Wx, Wh, r, z, n, rec[:, 2 * H:])
+
+
+RIGHT_GRU_FORWARD = {"three products per block, h = n + z (h - n)": _gru_forward_blocks,
+                     "einsum, the sigmoid written with tanh": _gru_forward_einsum}
+
+
+def _gru_backward(*, direct=True, dz_sign=1.0, dr_from="hn", tanh_derivative=True, db_sum=True,
+                  dWh_from="dah", transpose_dx=True):
+    """The reference GRU backward with one switch per plausible mistake."""
+
+    def gru_step_backward(dh_next, cache):
+        x, h_prev, Wx, Wh, r, z, n, hn = cache
+        dn = dh_next * (1 - z)
+        dz = dz_sign * dh_next * (h_prev - n)
+        dan = dn * (1 - n ** 2) if tanh_derivative else dn
+        dr = dan * (hn if dr_from == "hn" else n)
+        dhn = dan * r
+        daz = dz * z * (1 - z)
+        dar = dr * r * (1 - r)
+        dax = np.concatenate([dar, daz, dan], axis=1)
+        dah = np.concatenate([dar, daz, dhn], axis=1)
+        dx = dax @ Wx.T if transpose_dx else dax @ Wx
+        dh_prev = (dh_next * z if direct else 0.0) + dah @ Wh.T
+        dWh = h_prev.T @ (dah if dWh_from == "dah" else dax)
+        db = dax.sum(axis=0) if db_sum else dax
+        return dx, dh_prev, x.T @ dax, dWh, db
+
+    return gru_step_backward
+
+
+WRONG_GRU_BACKWARD = {
+    "the direct path z * dh_next missing from dh_prev": _gru_backward(direct=False),
+    "dz with the sign flipped (n - h_prev)": _gru_backward(dz_sign=-1.0),
+    "the reset gate's gradient taken with n instead of h_prev @ Wh_n": _gru_backward(dr_from="n"),
+    "tanh's derivative missing": _gru_backward(tanh_derivative=False),
+    "db not summed over the batch": _gru_backward(db_sum=False),
+    "dWh's candidate block not scaled by r": _gru_backward(dWh_from="dax"),
+    "dx without the transpose (crashes when D != 3H)": _gru_backward(transpose_dx=False),
+}
+
+
+def _gru_backward_blocks(dh_next, cache):
+    """Block by block, with the gate derivatives written out."""
+    x, h_prev, Wx, Wh, r, z, n, hn = cache
+    H = h_prev.shape[1]
+    dan = dh_next * (1 - z) * (1 - n * n)
+    daz = dh_next * (h_prev - n) * z * (1 - z)
+    dar = dan * hn * r * (1 - r)
+    dx = dar @ Wx[:, :H].T + daz @ Wx[:, H:2 * H].T + dan @ Wx[:, 2 * H:].T
+    dh_prev = dh_next * z + dar @ Wh[:, :H].T + daz @ Wh[:, H:2 * H].T + (dan * r) @ Wh[:, 2 * H:].T
+    dWx = np.hstack([x.T @ dar, x.T @ daz, x.T @ dan])
+    dWh = np.hstack([h_prev.T @ dar, h_prev.T @ daz, h_prev.T @ (dan * r)])
+    return dx, dh_prev, dWx, dWh, np.hstack([dar.sum(0), daz.sum(0), dan.sum(0)])
+
+
+RIGHT_GRU_BACKWARD = {"block by block": _gru_backward_blocks}
+
+
 WRONG = {
+    "gru_step_forward": WRONG_GRU_FORWARD,
+    "gru_step_backward": WRONG_GRU_BACKWARD,
     "lstm_step_forward": WRONG_STEP_FORWARD,
     "lstm_step_backward": WRONG_STEP_BACKWARD,
     "lstm_forward": WRONG_FORWARD,
@@ -367,6 +488,8 @@ WRONG = {
 } | WRONG_ANSWERS
 
 RIGHT = {
+    "gru_step_forward": RIGHT_GRU_FORWARD,
+    "gru_step_backward": RIGHT_GRU_BACKWARD,
     "lstm_step_forward": RIGHT_STEP_FORWARD,
     "lstm_step_backward": RIGHT_STEP_BACKWARD,
     "lstm_forward": RIGHT_FORWARD,
