@@ -1,10 +1,11 @@
 """Figures the notebooks share: heat maps with numbers, image grids, curves and bar charts.
 
 Every notebook draws through these so that all figures look alike (titles,
-labelled axes, a legend when several lines are drawn). ``show_matrix`` and
-``outline_cells`` draw on an existing axes; the others return a new
-``matplotlib.figure.Figure`` (or the figure of the ``ax`` they were given).
-``helpers.widgets`` builds its interactive figures from the same pieces.
+labelled axes, a legend when several lines are drawn, a colour bar centred on
+zero for signed images). ``show_matrix``, ``show_signed`` and ``outline_cells``
+draw on an existing axes; the others return a new ``matplotlib.figure.Figure``
+(or the figure of the ``ax`` they were given). ``helpers.widgets`` builds its
+interactive figures from the same pieces.
 """
 
 from __future__ import annotations
@@ -22,19 +23,27 @@ __all__ = [
     "plot_curves",
     "show_images",
     "show_matrix",
+    "show_signed",
 ]
 
 
-def cell_grid(ax, nrows, ncols, color="0.6", linewidth=0.8):
-    """Draw thin lines between the cells of an ``imshow`` grid and hide the ticks.
+def cell_grid(ax, nrows, ncols, color="0.6", linewidth=0.8, ticks=False, fontsize=8):
+    """Draw thin lines between the cells of an ``imshow`` grid; hide the ticks or number the cells.
 
     Cell ``(r, c)`` of an image drawn with ``imshow`` is centred on ``(x=c, y=r)``,
-    so the lines sit on the half-integers.
+    so the lines sit on the half-integers. With ``ticks=True`` every row and
+    column is labelled with its index (0, 1, 2, ...), for figures whose text
+    names cells by index; by default there are no tick labels.
     """
     ax.set_xticks(np.arange(-0.5, ncols, 1.0), minor=True)
     ax.set_yticks(np.arange(-0.5, nrows, 1.0), minor=True)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    if ticks:
+        ax.set_xticks(range(ncols))
+        ax.set_yticks(range(nrows))
+        ax.tick_params(which="major", labelsize=fontsize)
+    else:
+        ax.set_xticks([])
+        ax.set_yticks([])
     ax.grid(which="minor", color=color, linewidth=linewidth)
     ax.tick_params(which="both", length=0)
 
@@ -114,7 +123,54 @@ def show_matrix(ax, array, title=None, fmt="{:.2f}", cmap="Blues", highlight=Non
     return image
 
 
-def show_images(images, titles=None, ncols=None, cmap="gray", suptitle=None, size=2.0):
+def show_signed(ax, array, title=None, cmap="RdBu_r", colorbar=True, label=None):
+    """Draw a signed 2-D array on a diverging colour map whose neutral colour is zero.
+
+    The colour limits are symmetric (``-m`` to ``m``, ``m`` the largest absolute
+    value), so white always means 0, and the colour bar marks ``-m``, 0 and ``m``:
+    the sign of every cell reads at a glance, whatever the range.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    array : array_like of shape (H, W)
+    title : str, optional
+    cmap : str or Colormap
+        A diverging colour map (neutral in the middle).
+    colorbar : bool
+        Draw a colour bar beside the axes.
+    label : str, optional
+        The colour bar's label (what the colours measure).
+
+    Returns
+    -------
+    matplotlib.image.AxesImage
+
+    Raises
+    ------
+    ValueError
+        If ``array`` is not 2-D.
+    """
+    values = np.asarray(array, dtype=float)
+    if values.ndim != 2:
+        raise ValueError(f"expected a 2-D array, got shape {values.shape}")
+    finite = values[np.isfinite(values)]
+    limit = float(np.abs(finite).max()) if finite.size else 0.0
+    limit = limit or 1.0  # an all-zero image: any symmetric range shows it as white
+    image = ax.imshow(values, cmap=cmap, vmin=-limit, vmax=limit)
+    if colorbar:
+        bar = ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+        bar.set_ticks([-limit, 0.0, limit])
+        bar.set_ticklabels([f"{-limit:.3g}", "0", f"{limit:.3g}"])
+        if label is not None:
+            bar.set_label(label)
+    if title is not None:
+        ax.set_title(title)
+    return image
+
+
+def show_images(images, titles=None, ncols=None, cmap="gray", suptitle=None, size=2.0,
+                signed=False, colorbar=False):
     """Show images in a grid, axes off, a title over each.
 
     Parameters
@@ -131,10 +187,17 @@ def show_images(images, titles=None, ncols=None, cmap="gray", suptitle=None, siz
         Title of the whole figure.
     size : float
         Width and height of one image in inches.
+    signed : bool
+        Draw every 2-D image that has negative values with :func:`show_signed`
+        (a diverging colour map centred on zero) instead of ``cmap``.
+    colorbar : bool
+        Give every 2-D image a colour bar (signed images always get one when
+        ``signed`` is set).
 
     Returns
     -------
     matplotlib.figure.Figure
+        Laid out so that no title overlaps a neighbouring image.
 
     Raises
     ------
@@ -151,15 +214,23 @@ def show_images(images, titles=None, ncols=None, cmap="gray", suptitle=None, siz
     if ncols < 1:
         raise ValueError(f"ncols must be at least 1, got {ncols}")
     nrows = math.ceil(len(images) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4),
-                             squeeze=False)
+    # Room for each row's titles (and colour bars) beside the images themselves;
+    # the constrained layout then keeps every title clear of the row above it.
+    width = (size * 1.25 if (colorbar or signed) else size) * ncols
+    height = (size + 0.35) * nrows + (0.4 if suptitle is not None else 0.0)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False,
+                             layout="constrained")
     for index, ax in enumerate(axes.flat):
         ax.axis("off")
         if index >= len(images):
             continue
         image = np.asarray(images[index])
-        if image.ndim == 2:
-            ax.imshow(image, cmap=cmap)
+        if image.ndim == 2 and signed and bool(np.nanmin(image) < 0):
+            show_signed(ax, image)
+        elif image.ndim == 2:
+            shown = ax.imshow(image, cmap=cmap)
+            if colorbar:
+                fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
         elif image.ndim == 3 and image.shape[2] in (3, 4):
             ax.imshow(image)
         else:
@@ -169,7 +240,6 @@ def show_images(images, titles=None, ncols=None, cmap="gray", suptitle=None, siz
             ax.set_title(titles[index], fontsize=9)
     if suptitle is not None:
         fig.suptitle(suptitle)
-    fig.tight_layout()
     return fig
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
-from helpers.plots import cell_grid, outline_cells, show_matrix
+from helpers.plots import cell_grid, outline_cells, show_matrix, show_signed
 from helpers.widgets.base import _render, interactive_figure
 
 __all__ = [
@@ -100,13 +100,14 @@ def sliding_window_figure(n, k, p=0, s=1, d=1, row=0, col=0, output_size=None):
     d = _check_positive_int("d", d, 1)
     padded = n + 2 * p
     fig, (ax_in, ax_out) = plt.subplots(
-        1, 2, figsize=(10, 5.2), gridspec_kw={"width_ratios": [1, 1]})
+        1, 2, figsize=(10, 5.6), gridspec_kw={"width_ratios": [1, 1]}, layout="constrained")
 
     # 0 = padding, 1 = real input: two flat colours tell them apart at a glance.
     grid = np.zeros((padded, padded))
     grid[p:p + n, p:p + n] = 1
     ax_in.imshow(grid, cmap=ListedColormap(["0.82", "white"]), vmin=0, vmax=1)
-    cell_grid(ax_in, padded, padded)
+    # Numbered rows and columns: the notebook's text names cells by index.
+    cell_grid(ax_in, padded, padded, ticks=True, fontsize=7 if padded > 12 else 8)
     ax_in.set_title(f"input {n}x{n}, padding {p} ({padded}x{padded} padded)")
     ax_in.set_xlabel("column of the padded input")
     ax_in.set_ylabel("row of the padded input")
@@ -117,7 +118,7 @@ def sliding_window_figure(n, k, p=0, s=1, d=1, row=0, col=0, output_size=None):
     except ValueError as error:
         fig.suptitle(f"no output: {error}", color="tab:red")
         ax_out.axis("off")
-        ax_out.set_title(f"output = {formula}")
+        ax_out.set_title(f"output =\n{formula}")
         return fig
     if isinstance(out, bool) or not np.isscalar(out) or int(out) != out or out < 1:
         fig.suptitle(f"output_size returned {out!r}; expected a positive integer",
@@ -149,10 +150,11 @@ def sliding_window_figure(n, k, p=0, s=1, d=1, row=0, col=0, output_size=None):
         loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4, fontsize=8, frameon=False)
 
     ax_out.imshow(np.zeros((out, out)), cmap=ListedColormap(["white"]), vmin=0, vmax=1)
-    cell_grid(ax_out, out, out)
+    cell_grid(ax_out, out, out, ticks=True)
     outline_cells(ax_out, [(row, col)], color="tab:orange", fill=True, alpha=0.8,
                   gid="output cell")
-    ax_out.set_title(f"output {out}x{out} = {formula}")
+    # The formula on its own line: long settings never push it into the input's title.
+    ax_out.set_title(f"output {out}x{out} =\n{formula}")
     ax_out.set_xlabel(f"column of the output (computing out[{row}, {col}])")
     ax_out.set_ylabel("row of the output")
     return fig
@@ -204,8 +206,9 @@ def kernel_playground_figure(image, kernel, convolve, name=None):
     Returns
     -------
     matplotlib.figure.Figure
-        Three axes: input, kernel (numbers), output. A signed output is drawn
-        with a diverging colour map centred on 0, otherwise in gray.
+        Three axes: input, kernel (numbers), output, then the output's colour
+        bar. A signed output is drawn with a diverging colour map centred on 0
+        (its colour bar marks 0), otherwise in gray.
 
     Raises
     ------
@@ -224,7 +227,8 @@ def kernel_playground_figure(image, kernel, convolve, name=None):
         raise ValueError(f"convolve returned shape {out.shape}, expected a 2-D image")
 
     fig, (ax_in, ax_k, ax_out) = plt.subplots(
-        1, 3, figsize=(12, 4.2), gridspec_kw={"width_ratios": [1, 0.7, 1]})
+        1, 3, figsize=(13, 4.4), gridspec_kw={"width_ratios": [1, 0.7, 1.15]},
+        layout="constrained")
     ax_in.imshow(image, cmap="gray")
     ax_in.set_title(f"input {image.shape[0]}x{image.shape[1]}")
 
@@ -237,16 +241,15 @@ def kernel_playground_figure(image, kernel, convolve, name=None):
     low, high = float(out.min()), float(out.max())
     if low < 0:
         # Edge filters give signed responses; a symmetric diverging scale shows
-        # both signs and keeps 0 (no edge) neutral.
-        limit = max(abs(low), abs(high)) or 1.0
-        ax_out.imshow(out, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        # both signs and keeps 0 (no edge) neutral, and its colour bar marks 0.
+        show_signed(ax_out, out, label="response")
     else:
-        ax_out.imshow(out, cmap="gray")
+        shown = ax_out.imshow(out, cmap="gray")
+        fig.colorbar(shown, ax=ax_out, fraction=0.046, pad=0.04, label="response")
     ax_out.set_title(f"output {out.shape[0]}x{out.shape[1]}, values {low:.2f} to {high:.2f}")
     for ax in (ax_in, ax_out):
         ax.set_xlabel("x (pixels)")
         ax.set_ylabel("y (pixels)")
-    fig.tight_layout()
     return fig
 
 

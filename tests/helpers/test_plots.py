@@ -15,6 +15,7 @@ from helpers.plots import (  # noqa: E402
     plot_curves,
     show_images,
     show_matrix,
+    show_signed,
 )
 
 
@@ -71,6 +72,55 @@ def test_cell_grid_and_outline_cells_sit_on_cell_borders():
     corners = [(p.get_x(), p.get_y(), p.get_width()) for p in patches]
     assert corners == [(2.5, -0.5, 1), (-0.5, 0.5, 1)]
     assert all(p.get_gid() == "mine" for p in patches)
+
+
+def test_cell_grid_can_number_every_row_and_column():
+    fig, ax = plt.subplots()
+    ax.imshow(np.zeros((3, 5)))
+    cell_grid(ax, 3, 5, ticks=True)
+    fig.canvas.draw()
+    assert list(ax.get_xticks()) == [0, 1, 2, 3, 4] and list(ax.get_yticks()) == [0, 1, 2]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "1", "2"]
+    assert list(ax.get_xticks(minor=True)) == [-0.5, 0.5, 1.5, 2.5, 3.5, 4.5]
+
+
+def test_show_signed_centres_the_colours_on_zero_and_marks_zero_on_its_colour_bar():
+    fig, ax = plt.subplots()
+    image = show_signed(ax, [[-1.0, 0.5], [0.0, 3.0]], title="signed", label="response")
+    assert image.get_clim() == (-3.0, 3.0) and image.get_cmap().name == "RdBu_r"
+    assert ax.get_title() == "signed"
+    bar = fig.axes[1]
+    assert [t.get_text() for t in bar.get_yticklabels()] == ["-3", "0", "3"]
+    assert bar.get_ylabel() == "response"
+
+
+def test_show_signed_draws_an_all_zero_image_white_and_can_skip_the_colour_bar():
+    fig, ax = plt.subplots()
+    image = show_signed(ax, np.zeros((2, 2)), colorbar=False)
+    assert image.get_clim() == (-1.0, 1.0) and len(fig.axes) == 1
+    with pytest.raises(ValueError, match=r"2-D array, got shape \(3,\)"):
+        show_signed(ax, np.zeros(3))
+
+
+def test_show_images_draws_signed_images_around_zero_and_adds_colour_bars():
+    images = [np.linspace(0, 1, 16).reshape(4, 4), np.linspace(-2, 1, 16).reshape(4, 4)]
+    fig = show_images(images, titles=["positive", "signed"], signed=True, colorbar=True)
+    image_axes = [ax for ax in fig.axes if ax.images and ax.get_title()]
+    positive, signed = (ax.images[0] for ax in image_axes)
+    assert positive.get_cmap().name == "gray"
+    assert signed.get_cmap().name == "RdBu_r" and signed.get_clim() == (-2.0, 2.0)
+    assert len(fig.axes) == 4  # two images, two colour bars
+
+
+def test_show_images_titles_never_overlap_the_row_above():
+    images = [np.random.default_rng(0).random((64, 64)) for _ in range(6)]
+    fig = show_images(images, titles=[f"image {i}" for i in range(6)], ncols=3, suptitle="six")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    top_row, bottom_row = fig.axes[:3], fig.axes[3:6]
+    for above, below in zip(top_row, bottom_row, strict=True):
+        picture = above.images[0].get_window_extent(renderer)
+        assert not below.title.get_window_extent(renderer).overlaps(picture)
 
 
 def test_show_images_lays_out_a_grid_with_titles_and_hidden_axes():

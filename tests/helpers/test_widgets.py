@@ -77,9 +77,35 @@ def test_sliding_window_figure_titles_give_the_padded_input_and_the_output_formu
     fig = sliding_window_figure(5, 3, p=1, s=2, output_size=conv_output_size)
     ax_in, ax_out = fig.axes
     assert ax_in.get_title() == "input 5x5, padding 1 (7x7 padded)"
-    assert ax_out.get_title() == "output 3x3 = floor((5 + 2*1 - 1*(3-1) - 1)/2) + 1"
+    assert ax_out.get_title() == "output 3x3 =\nfloor((5 + 2*1 - 1*(3-1) - 1)/2) + 1"
     assert ax_in.images[0].get_array().shape == (7, 7)
     assert ax_out.images[0].get_array().shape == (3, 3)
+
+
+def test_sliding_window_figure_numbers_the_rows_and_columns_it_names_by_index():
+    # The text speaks of out[1, 2] and of the padded input's row 2 and column 4.
+    fig = sliding_window_figure(6, 3, p=1, s=2, row=1, col=2, output_size=conv_output_size)
+    ax_in, ax_out = fig.axes
+    fig.canvas.draw()
+    for ax, size in ((ax_in, 8), (ax_out, 3)):
+        assert list(ax.get_xticks()) == list(range(size)) == list(ax.get_yticks())
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert labels == [str(i) for i in range(size)]
+    assert "out[1, 2]" in ax_out.get_xlabel()
+
+
+def _overlaps(fig, first, second):
+    renderer = fig.canvas.get_renderer()
+    return first.get_window_extent(renderer).overlaps(second.get_window_extent(renderer))
+
+
+@pytest.mark.parametrize(("n", "k", "p", "s", "d"),
+                         [(6, 3, 1, 2, 1), (12, 5, 3, 4, 2), (12, 7, 3, 1, 1)])
+def test_sliding_window_figure_titles_never_overlap(n, k, p, s, d):
+    fig = sliding_window_figure(n, k, p, s, d, output_size=conv_output_size)
+    fig.canvas.draw()
+    ax_in, ax_out = fig.axes
+    assert not _overlaps(fig, ax_in.title, ax_out.title)
 
 
 def test_sliding_window_figure_shades_padding_apart_from_the_input():
@@ -235,7 +261,8 @@ def test_kernel_playground_figure_with_the_identity_shows_the_input_unchanged():
     image = np.random.default_rng(0).random((6, 7))
     identity = KERNEL_PRESETS["identity"]
     fig = kernel_playground_figure(image, identity, correlate_same, name="identity")
-    ax_in, ax_kernel, ax_out = fig.axes
+    ax_in, ax_kernel, ax_out, ax_bar = fig.axes
+    assert ax_bar.get_ylabel() == "response"  # the output's colour bar
     np.testing.assert_allclose(ax_out.images[0].get_array(), image)
     np.testing.assert_allclose(ax_in.images[0].get_array(), image)
     assert ax_out.images[0].get_cmap().name == "gray"
@@ -250,6 +277,13 @@ def test_kernel_playground_figure_centres_a_signed_output_on_zero():
     shown = fig.axes[2].images[0]
     low, high = shown.get_clim()
     assert low == -high and shown.get_cmap().name == "RdBu_r"
+    bar = fig.axes[3]  # its colour bar marks the zero level
+    assert "0" in [t.get_text() for t in bar.get_yticklabels()]
+    fig.canvas.draw()
+    titles = [ax.title for ax in fig.axes[:3]]
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in titles]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
 
 
 @pytest.mark.parametrize("shape", [(2, 2), (3,), (3, 3, 1)])

@@ -434,9 +434,236 @@ RIGHT_TRANSPOSED = {
     "full output then crop": _transposed(lambda n, k, p, s: ((n - 1) * s + k) - p - p),
 }
 
+# --------------------------------------------------------------------------- backward passes
+
+
+def conv_backward_loops(dout, cache, *, flip=False, crop=True, db_axes=(0, 2, 3), dw_mean=False,
+                        stride_in_slice=True, overwrite_dx=False, overwrite_dw=False,
+                        swap_kernel_sides=False, filter_index_second=False, dw_from_x=False):
+    """conv2d_backward written with loops, with one switch per plausible mistake.
+
+    ``expected_01.py`` stores the values these mistakes give, so the visible
+    tests can name them.
+    """
+    x, w, b, stride, pad = cache
+    N, C, H, W = x.shape
+    F, _, KH, KW = w.shape
+    if swap_kernel_sides:
+        KW, KH = KH, KW
+    _, _, H_out, W_out = dout.shape
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    source = x if dw_from_x else x_pad
+    dx_pad = np.zeros(x_pad.shape)
+    dw = np.zeros(w.shape)
+    kernels = w[:, :, ::-1, ::-1] if flip else w
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    top = i * stride if stride_in_slice else i
+                    left = j * stride if stride_in_slice else j
+                    g = dout[n, f, i, j]
+                    window = source[n, :, top:top + KH, left:left + KW]
+                    if overwrite_dw:
+                        dw[f] = g * window
+                    else:
+                        dw[f] += g * window
+                    kernel = kernels[:, f] if filter_index_second else kernels[f]
+                    if overwrite_dx:
+                        dx_pad[n, :, top:top + KH, left:left + KW] = g * kernel
+                    else:
+                        dx_pad[n, :, top:top + KH, left:left + KW] += g * kernel
+    dx = dx_pad[:, :, pad:pad + H, pad:pad + W] if crop else dx_pad
+    db = dout.sum(axis=db_axes)
+    if dw_mean:
+        dw = dw / N
+    return dx, dw, db
+
+
+def _conv_backward_variant(**mistake):
+    def conv2d_backward(dout, cache):
+        return conv_backward_loops(dout, cache, **mistake)
+
+    return conv2d_backward
+
+
+WRONG_CONV_BACKWARD = {
+    "dx with the kernel flipped": _conv_backward_variant(flip=True),
+    "padding not cropped from dx": _conv_backward_variant(crop=False),
+    "db not summed over the batch": _conv_backward_variant(db_axes=(2, 3)),
+    "db not summed over the positions": _conv_backward_variant(db_axes=0),
+    "dw averaged over the batch": _conv_backward_variant(dw_mean=True),
+    "stride ignored when placing windows": _conv_backward_variant(stride_in_slice=False),
+    "dx overwritten where windows overlap": _conv_backward_variant(overwrite_dx=True),
+    "dw overwritten at every position": _conv_backward_variant(overwrite_dw=True),
+    "KH and KW swapped (crashes)": _conv_backward_variant(swap_kernel_sides=True),
+    "filter indexed w[:, f] (crashes)": _conv_backward_variant(filter_index_second=True),
+    "windows of dw read from the unpadded x": _conv_backward_variant(dw_from_x=True),
+}
+
+
+def _conv_backward_taps(dout, cache):
+    """Vectorised over positions: one strided slice per kernel tap."""
+    x, w, b, stride, pad = cache
+    N, C, H, W = x.shape
+    F, _, KH, KW = w.shape
+    _, _, H_out, W_out = dout.shape
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    dx_pad = np.zeros_like(x_pad)
+    dw = np.empty_like(w)
+    for u in range(KH):
+        for v in range(KW):
+            rows = slice(u, u + stride * (H_out - 1) + 1, stride)
+            cols = slice(v, v + stride * (W_out - 1) + 1, stride)
+            dw[:, :, u, v] = np.einsum("nfhw,nchw->fc", dout, x_pad[:, :, rows, cols])
+            dx_pad[:, :, rows, cols] += np.einsum("nfhw,fc->nchw", dout, w[:, :, u, v])
+    return dx_pad[:, :, pad:pad + H, pad:pad + W], dw, dout.sum(axis=(0, 2, 3))
+
+
+def _conv_backward_im2col(dout, cache):
+    """im2col: dw is one matrix product; dx scatters the columns back with np.add.at."""
+    x, w, b, stride, pad = cache
+    N, C, H, W = x.shape
+    F, _, KH, KW = w.shape
+    _, _, H_out, W_out = dout.shape
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    windows = np.lib.stride_tricks.sliding_window_view(x_pad, (KH, KW), axis=(2, 3))
+    windows = windows[:, :, ::stride, ::stride][:, :, :H_out, :W_out]  # (N, C, H', W', KH, KW)
+    columns = windows.transpose(0, 2, 3, 1, 4, 5).reshape(N * H_out * W_out, -1)
+    upstream = dout.transpose(0, 2, 3, 1).reshape(-1, F)  # (N H' W', F)
+    dw = (upstream.T @ columns).reshape(w.shape)
+    dcolumns = (upstream @ w.reshape(F, -1)).reshape(N, H_out, W_out, C, KH, KW)
+    dx_pad = np.zeros(x_pad.shape)
+    n, i, j, c, u, v = np.indices(dcolumns.shape).reshape(6, -1)
+    np.add.at(dx_pad, (n, c, i * stride + u, j * stride + v), dcolumns.ravel())
+    return dx_pad[:, :, pad:pad + H, pad:pad + W], dw, upstream.sum(axis=0)
+
+
+def _conv_backward_elementwise(dout, cache):
+    """Pure Python loops over every product of the forward pass, returning nested lists."""
+    x, w, b, stride, pad = cache
+    N, C, H, W = x.shape
+    F, _, KH, KW = w.shape
+    _, _, H_out, W_out = dout.shape
+    dx = np.zeros((N, C, H, W))
+    dw = np.zeros((F, C, KH, KW))
+    db = [0.0] * F
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    g = float(dout[n, f, i, j])
+                    db[f] += g
+                    for c in range(C):
+                        for u in range(KH):
+                            for v in range(KW):
+                                r, q = i * stride + u - pad, j * stride + v - pad
+                                if 0 <= r < H and 0 <= q < W:  # padding has no gradient to keep
+                                    dw[f, c, u, v] += g * x[n, c, r, q]
+                                    dx[n, c, r, q] += g * w[f, c, u, v]
+    return dx.tolist(), dw.tolist(), db
+
+
+RIGHT_CONV_BACKWARD = {
+    "one strided slice per kernel tap": _conv_backward_taps,
+    "im2col with np.add.at": _conv_backward_im2col,
+    "pure Python loops without padding, nested lists": _conv_backward_elementwise,
+}
+
+
+def pool_backward_loops(dout, cache, *, route="first", overwrite=False, step_is_size=False,
+                        unravel_by_stride=False, ones=False):
+    """max_pool2d_backward written with loops, with one switch per plausible mistake."""
+    x, size, stride = cache
+    if step_is_size:
+        stride = size
+    N, C, H_out, W_out = dout.shape
+    dx = np.zeros(x.shape)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    top, left = i * stride, j * stride
+                    window = x[n, c, top:top + size, left:left + size]
+                    g = 1.0 if ones else dout[n, c, i, j]
+                    if route == "spread":
+                        dx[n, c, top:top + size, left:left + size] += g / window.size
+                        continue
+                    if route == "every tied":
+                        dx[n, c, top:top + size, left:left + size] += g * (window == window.max())
+                        continue
+                    if route == "last":
+                        flat = window.size - 1 - int(np.argmax(window.ravel()[::-1]))
+                    else:
+                        flat = int(np.argmax(window))
+                    if unravel_by_stride:
+                        u, v = divmod(flat, stride)
+                    else:
+                        u, v = divmod(flat, window.shape[1])
+                    if overwrite:
+                        dx[n, c, top + u, left + v] = g
+                    else:
+                        dx[n, c, top + u, left + v] += g
+    return dx
+
+
+def _pool_backward_variant(**mistake):
+    def max_pool2d_backward(dout, cache):
+        return pool_backward_loops(dout, cache, **mistake)
+
+    return max_pool2d_backward
+
+
+WRONG_POOL_BACKWARD = {
+    "gradient spread evenly over the window": _pool_backward_variant(route="spread"),
+    "gradient sent to every tied maximum": _pool_backward_variant(route="every tied"),
+    "gradient sent to the last tied maximum": _pool_backward_variant(route="last"),
+    "overlapping windows overwritten instead of accumulated":
+        _pool_backward_variant(overwrite=True),
+    "windows stepped by size, stride ignored": _pool_backward_variant(step_is_size=True),
+    "flat index of the maximum split by the stride, not the window width":
+        _pool_backward_variant(unravel_by_stride=True),
+    "1 sent to the maximum instead of dout": _pool_backward_variant(ones=True),
+}
+
+
+def _pool_backward_vectorised(dout, cache):
+    """sliding_window_view, argmax over each flattened window, np.add.at to accumulate."""
+    x, size, stride = cache
+    N, C, H_out, W_out = dout.shape
+    windows = np.lib.stride_tricks.sliding_window_view(x, (size, size), axis=(2, 3))
+    windows = windows[:, :, ::stride, ::stride][:, :, :H_out, :W_out]
+    first = windows.reshape(N, C, H_out, W_out, -1).argmax(axis=-1)  # first maximum, row-major
+    u, v = np.divmod(first, size)
+    n, c, i, j = np.indices((N, C, H_out, W_out))
+    dx = np.zeros(x.shape)
+    np.add.at(dx, (n, c, i * stride + u, j * stride + v), dout)
+    return dx
+
+
+def _pool_backward_first_mask(dout, cache):
+    """A mask of the maxima, keeping only the first True of each window (cumulative sum)."""
+    x, size, stride = cache
+    N, C, H_out, W_out = dout.shape
+    dx = np.zeros(x.shape)
+    for i in range(H_out):
+        for j in range(W_out):
+            rows, cols = slice(i * stride, i * stride + size), slice(j * stride, j * stride + size)
+            window = x[:, :, rows, cols].reshape(N, C, -1)
+            is_max = window == window.max(axis=-1, keepdims=True)
+            first = is_max & (np.cumsum(is_max, axis=-1) == 1)
+            dx[:, :, rows, cols] += (first * dout[:, :, i, j, None]).reshape(N, C, size, size)
+    return dx
+
+
+RIGHT_POOL_BACKWARD = {
+    "argmax of every window with np.add.at": _pool_backward_vectorised,
+    "mask of the first maximum per window": _pool_backward_first_mask,
+}
+
 # --------------------------------------------------------------------------- questions
 
-ANSWERS = {"answer_q1": "b", "answer_q2": "b", "answer_q3": "c"}
+ANSWERS = {"answer_q1": "b", "answer_q2": "d", "answer_q3": "c"}
 
 WRONG_ANSWERS, RIGHT_ANSWERS = choice_zoo(ANSWERS)
 
@@ -447,6 +674,8 @@ WRONG = {
     "conv_param_count": WRONG_PARAM_COUNT,
     "receptive_field": WRONG_RECEPTIVE_FIELD,
     "transposed_conv_output_size": WRONG_TRANSPOSED,
+    "conv2d_backward": WRONG_CONV_BACKWARD,
+    "max_pool2d_backward": WRONG_POOL_BACKWARD,
 } | WRONG_ANSWERS
 
 RIGHT = {
@@ -456,4 +685,6 @@ RIGHT = {
     "conv_param_count": RIGHT_PARAM_COUNT,
     "receptive_field": RIGHT_RECEPTIVE_FIELD,
     "transposed_conv_output_size": RIGHT_TRANSPOSED,
+    "conv2d_backward": RIGHT_CONV_BACKWARD,
+    "max_pool2d_backward": RIGHT_POOL_BACKWARD,
 } | RIGHT_ANSWERS
