@@ -112,12 +112,15 @@ RIGHT_CONV_OUTPUT_SIZE = {
 
 def _conv_loops(x, w, b, stride=1, pad=0, *, flip=False, bias=True, channel0=False,
                 stride_in_slice=True, stride_in_size=True, pad_mode="zeros", one_side=False,
-                square=False, kh_both=False, bias_per_channel=False, int_out=False):
+                square=False, kh_both=False, bias_per_channel=False, int_out=False,
+                swap_sides=False, filter_second=False):
     """The reference loops with one switch per plausible mistake."""
     N, C, H, W = x.shape
     F, _, KH, KW = w.shape
     if kh_both:
         KW = KH
+    if swap_sides:
+        KW, KH = KH, KW
     widths = ((0, 0), (0, 0), (pad, 0 if one_side else pad), (pad, 0 if one_side else pad))
     x_pad = np.pad(x, widths, mode="edge" if pad_mode == "edge" else "constant")
     step = stride if stride_in_size else 1
@@ -132,9 +135,11 @@ def _conv_loops(x, w, b, stride=1, pad=0, *, flip=False, bias=True, channel0=Fal
                     top = i * stride if stride_in_slice else i
                     left = j * stride if stride_in_slice else j
                     window = x_pad[n, :, top:top + KH, left:left + KW]
-                    if window.shape[1:] != (KH, KW):
+                    if window.shape[1:] != (KH, KW) and not swap_sides:
                         window = np.zeros((C, KH, KW))
-                    kernel = kernels[f, :, :KH, :KW]
+                    kernel = kernels[:, f] if filter_second else kernels[f, :, :KH, :KW]
+                    if swap_sides:
+                        kernel = kernels[f]  # (C, KH, KW) against a (C, KW, KH) window: a crash
                     if channel0:
                         total = np.sum(window[0] * kernel[0])
                     elif bias_per_channel:
@@ -164,6 +169,8 @@ WRONG_CONV2D = {
     "output assumed square (W' = H')": _conv_variant(square=True),
     "kernel assumed square (KW = KH)": _conv_variant(kh_both=True),
     "integer output array truncates": _conv_variant(int_out=True),
+    "KH and KW swapped (crashes on a rectangular kernel)": _conv_variant(swap_sides=True),
+    "filter indexed w[:, f] (crashes when F differs from C)": _conv_variant(filter_second=True),
 }
 
 
@@ -261,6 +268,8 @@ def _pool_loops(x, size=2, stride=2, *, reduce="max", start_zero=False, step=Non
                 value = window[:, :, 0, 0]
             elif across_channels:
                 value = np.broadcast_to(window.max(axis=(1, 2, 3))[:, None], (N, C))
+            elif reduce == "wrong axes":
+                value = window.max(axis=(0, 1))  # (size, size) into an (N, C) slot: a crash
             else:
                 value = window.max(axis=(2, 3))
             out[:, :, i, j] = np.maximum(value, 0) if start_zero else value
@@ -286,6 +295,7 @@ WRONG_MAX_POOL = {
     "top-left element instead of the maximum": _pool_variant(reduce="corner"),
     "maximum taken across channels too": _pool_variant(across_channels=True),
     "output assumed square (W' = H')": _pool_variant(square=True),
+    "maximum over the batch and channel axes (crashes)": _pool_variant(reduce="wrong axes"),
 }
 
 
