@@ -50,6 +50,8 @@ def test_the_provided_cells_are_the_ones_the_claims_are_about(nb01):
 def test_alexnet_settings_give_54_on_224_and_55_on_227_or_with_padding_2(nb01):
     size = nb01["conv_output_size"]
     assert size(224, 11, s=4) == 54  # the arithmetic on the paper's 224
+    last_read = (size(224, 11, s=4) - 1) * 4 + 11  # one past the last window's last pixel
+    assert last_read == 224 - 1  # "the image's last row and column are never read"
     assert size(227, 11, s=4) == 55  # the layer's real output: a 227-pixel input ...
     assert (227 - 11) % 4 == 0  # ... which the stride divides exactly
     assert size(224, 11, p=2, s=4) == 55  # ... or 224 padded by 2, as torchvision does
