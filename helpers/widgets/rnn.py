@@ -109,27 +109,34 @@ def spectral_radius_figure(steps=60, radius=1.0, activation="linear", input_scal
     Returns
     -------
     matplotlib.figure.Figure
-        One axes with a line per reference radius (gid ``"radius 0.9"``, ...)
-        and a dashed black line for ``radius`` (gid ``"chosen"``), whose y data are
-        the norms for T = 1 .. steps.
+        One axes on a log scale with a line per reference radius (gid
+        ``"radius 0.9"``, ...) and a dashed black line for ``radius`` (gid
+        ``"chosen"``), whose y data are the norms for T = 1 .. steps, and a dotted
+        level at 1 (gid ``"one"``), where the gradient keeps its size.
     """
     _check_arguments(steps, radius, activation, input_scale, hidden_size)
     T = np.arange(1, int(steps) + 1)
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    ax.axhline(1.0, color="0.4", linewidth=0.8, linestyle=":",
+               label="1: the gradient keeps its size", gid="one")
     for reference in REFERENCE_RADII:
         norms = hidden_jacobian_norms(steps, reference, activation, hidden_size, input_scale, seed)
-        ax.plot(T, norms, linewidth=1.2, alpha=0.7, label=f"spectral radius {reference:g}",
+        # wide and pale, so that the slider's dashed line stays readable on top of its twin
+        ax.plot(T, norms, linewidth=3, alpha=0.55, label=f"spectral radius {reference:g}",
                 gid=f"radius {reference:g}")
     chosen = hidden_jacobian_norms(steps, radius, activation, hidden_size, input_scale, seed)
-    ax.plot(T, chosen, color="black", linewidth=2, linestyle="--", label=f"slider: {radius:g}",
-            gid="chosen")
+    ax.plot(T, chosen, color="black", linewidth=1.5, linestyle="--",
+            label=f"slider: radius {radius:g}", gid="chosen")
     ax.set_yscale("log")
     ax.set_xlabel("T (time steps between h_1 and h_T)")
     ax.set_ylabel(r"$\|\partial h_T / \partial h_1\|_2$ (log scale)")
-    ax.set_title(f"{activation} RNN, {int(hidden_size)} units, input scale {input_scale:g}: "
-                 f"at T = {int(steps)}, {chosen[-1]:.1e}")
-    ax.legend(loc="best")
+    # a linear RNN's Jacobian does not depend on its inputs, so their scale is named for tanh only
+    setting = "" if activation == "linear" else f", input scale {input_scale:g}"
+    ax.set_title(f"{activation} RNN, {int(hidden_size)} units{setting}\n"
+                 f"slider's radius {radius:g}: {chosen[-1]:.1e} at T = {int(steps)}", fontsize=11)
+    ax.legend(loc="best", fontsize=9)
     ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
     return fig
 
 

@@ -66,8 +66,22 @@ def test_the_figure_draws_the_three_reference_radii_and_the_chosen_one():
         assert np.allclose(line(fig, f"radius {radius:g}"),
                            hidden_jacobian_norms(30, radius, "linear"))
     assert np.allclose(line(fig, "chosen"), hidden_jacobian_norms(30, 0.95, "linear"))
-    assert fig.axes[0].get_yscale() == "log"
+    assert np.allclose(line(fig, "one"), 1.0)                  # the level where nothing changes
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_xlabel() and ax.get_ylabel()
+    labels = ax.get_legend_handles_labels()[1]
+    assert [label for label in labels if "radius" in label] == [
+        "spectral radius 0.9", "spectral radius 1", "spectral radius 1.1", "slider: radius 0.95"]
+    assert f"{hidden_jacobian_norms(30, 0.95, 'linear')[-1]:.1e} at T = 30" in ax.get_title()
     plt.close(fig)
+
+
+def test_the_title_names_the_input_scale_only_where_it_matters():
+    linear = spectral_radius_figure(steps=10, activation="linear", input_scale=2.0)
+    tanh = spectral_radius_figure(steps=10, activation="tanh", input_scale=2.0)
+    assert "input scale" not in linear.axes[0].get_title()
+    assert "input scale 2" in tanh.axes[0].get_title()
+    plt.close("all")
 
 
 @pytest.mark.parametrize("kwargs, word", [({"steps": 0}, "steps"), ({"radius": -1.0}, "radius"),

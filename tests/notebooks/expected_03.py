@@ -39,7 +39,8 @@ def _vanilla_rnn(ns) -> dict:
                 "h1": {"the new state is not stored (hidden_state is still h_0 = 0)": np.zeros(2)},
                 "y2": {"the state is not carried to the next step (each step starts from h_0 = 0)":
                        W_hy @ from_zero + By,
-                       "W_hh transposed (h @ W_hh instead of W_hh @ h)": W_hy @ transposed + By},
+                       "W_hh transposed (the state multiplied from the wrong side)":
+                       W_hy @ transposed + By},
             }}
 
 
@@ -55,7 +56,7 @@ def _step_forward(ns) -> dict:
             "mistakes": {"h_next": {
                 "tanh is missing": a,
                 "b is missing": np.tanh(a - b),
-                "h_prev @ Wh.T instead of h_prev @ Wh": _tanh_step(x, h_prev, Wx, Wh.T, b),
+                "Wh transposed in the recurrent term": _tanh_step(x, h_prev, Wx, Wh.T, b),
                 "the previous state is ignored": np.tanh(x @ Wx + b),
                 "a sigmoid instead of tanh": 1 / (1 + np.exp(-a)),
                 "a ReLU instead of tanh": np.maximum(a, 0.0)}}}
@@ -81,7 +82,7 @@ def _step_backward(ns) -> dict:
                        "db averaged over the batch instead of summed": da.mean(axis=0)},
                 "dWh": {"dWh uses h_next instead of h_prev": h_next.T @ da,
                         "dWh transposed": da.T @ h_prev},
-                "dh_prev": {"dh_prev = da @ Wh instead of da @ Wh.T": da @ Wh},
+                "dh_prev": {"dh_prev computed with Wh instead of its transpose": da @ Wh},
             }}
 
 
@@ -98,7 +99,8 @@ def _forward(ns) -> dict:
     N, T, D, H = 2, 3, 4, 5
     x = rng.standard_normal((N, T, D))
     h0 = rng.standard_normal((N, H))
-    Wx, Wh, b = 0.5 * rng.standard_normal((D, H)), 0.5 * rng.standard_normal((H, H)), rng.standard_normal(H)
+    Wx, Wh = 0.5 * rng.standard_normal((D, H)), 0.5 * rng.standard_normal((H, H))
+    b = rng.standard_normal(H)
     h, _ = ns["rnn_forward"](x, h0, Wx, Wh, b)
     h_one, _ = ns["rnn_forward"](x[:, :1], h0, Wx, Wh, b)
     return {"values": {"x": x, "h0": h0, "Wx": Wx, "Wh": Wh, "b": b, "h": h, "h_one_step": h_one},

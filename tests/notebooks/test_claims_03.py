@@ -24,32 +24,56 @@ def nb03():
 
 
 # --------------------------------------------------------------------------- section 7 and Q1
+# The widget draws one random W_hh (seed 0); the claims hold for other draws too,
+# so they are asserted over several seeds, with the margins the prose leaves.
 
-def test_linear_rnn_vanishes_below_radius_one_explodes_above_and_stays_flat_at_one():
-    low = widgets.hidden_jacobian_norms(60, 0.9, "linear")
-    one = widgets.hidden_jacobian_norms(60, 1.0, "linear")
-    high = widgets.hidden_jacobian_norms(60, 1.1, "linear")
-    assert 3e-3 < low[-1] < 5e-3  # "about 4 10^-3"
-    assert 4e2 < high[-1] < 6e2  # "about 5 10^2"
-    assert 0.5 <= one.min() and one.max() <= 2.0  # "within a factor of 2 of 1"
-    slope = np.polyfit(np.arange(60), np.log(low), 1)[0]  # a straight line on the log axis
-    assert abs(slope - np.log(0.9)) < 0.1 * abs(np.log(0.9))
+SEEDS = range(6)
 
 
-def test_tanh_with_unit_inputs_vanishes_at_every_reference_radius():
+def norms(radius, activation, seed, input_scale=1.0):
+    return widgets.hidden_jacobian_norms(60, radius, activation, input_scale=input_scale, seed=seed)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_linear_rnn_vanishes_below_radius_one_explodes_above_and_stays_level_at_one(seed):
+    low, one, high = (norms(radius, "linear", seed) for radius in (0.9, 1.0, 1.1))
+    assert 1e-3 < low[-1] < 1e-2                          # "a few thousandths"
+    assert 100 < high[-1] < 1000                          # "a few hundred"
+    slope = np.polyfit(np.arange(60), np.log(low), 1)[0]  # "a factor of about 0.9 per step"
+    assert abs(slope - np.log(0.9)) < 0.15 * abs(np.log(0.9))
+    # "within a small factor of 1", and "first rises above 1, then stays level"
+    assert 0.9 < one.min() and 1.2 < one.max() < 5.0
+    assert one[30:].max() / one[30:].min() < 2.0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_spectral_radius_is_not_a_bound_on_the_norm_of_a_power(seed):
+    # Q1 (d): the norm of W^k can exceed rho^k; (c): it still shrinks like rho^k.
+    W = widgets.recurrent_matrix(32, 0.8, seed)
+    power = np.linalg.norm(np.linalg.matrix_power(W, 39), 2)
+    assert 1.2 * 0.8 ** 39 < power < 10 * 0.8 ** 39   # above rho^k, by a modest factor
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_tanh_with_unit_inputs_vanishes_at_every_reference_radius(seed):
     for radius in widgets.REFERENCE_RADII:
-        assert widgets.hidden_jacobian_norms(60, radius, "tanh", input_scale=1.0)[-1] < 2e-13
+        assert norms(radius, "tanh", seed)[-1] < 1e-9     # "far below 10^-9"
 
 
-def test_tanh_slider_suggestions():
-    assert np.allclose(widgets.hidden_jacobian_norms(60, 1.1, "tanh", input_scale=0.0),
-                       widgets.hidden_jacobian_norms(60, 1.1, "linear"))
-    kept = widgets.hidden_jacobian_norms(60, 1.1, "tanh", input_scale=0.1)
-    assert 0.9 <= kept.min() and kept.max() < 4.0  # "keeps its size"
-    assert 0.05 < widgets.hidden_jacobian_norms(60, 1.0, "tanh", input_scale=0.1)[-1] < 0.12
-    two = widgets.hidden_jacobian_norms(60, 2.0, "tanh", input_scale=1.0)
-    assert 0.14 < two.min() and two.max() < 5.0  # "between 0.15 and 5"
-    assert widgets.hidden_jacobian_norms(60, 3.0, "tanh", input_scale=1.0)[-1] > 1e3
+@pytest.mark.parametrize("seed", SEEDS)
+def test_tanh_slider_suggestions(seed):
+    # "input scale 0: the curves are those of the linear RNN"
+    assert np.allclose(norms(1.1, "tanh", seed, input_scale=0.0), norms(1.1, "linear", seed))
+    # "input scale 0.1, radius 1.1: where the linear RNN reached hundreds, of order 1"
+    kept = norms(1.1, "tanh", seed, input_scale=0.1)
+    assert kept.max() < norms(1.1, "linear", seed)[-1] / 10 and kept.max() < 30
+    assert kept[-1] > 0.01
+    # "radius 1.0 at the same input scale already shrinks it below 1"
+    assert norms(1.0, "tanh", seed, input_scale=0.1)[-1] < 0.5
+    # "between 2 and 3: at 2 within a couple of orders of 1, at 3 it explodes"
+    two = norms(2.0, "tanh", seed)
+    assert 1e-3 < two.min() and two.max() < 100
+    assert norms(3.0, "tanh", seed)[-1] > 10
 
 
 # --------------------------------------------------------------------------- section 8
@@ -96,26 +120,30 @@ def test_the_state_is_carried_but_its_gradient_is_not(nb03):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_full_language_model_learns_and_temperature_trades_real_words_for_variety(nb03, seed):
     params, losses = nb03["train_char_model"](1200, seed=seed)
     train_loss = losses[-50:].mean()
     valid_loss = nb03["stream_loss"](params, nb03["valid_codes"])
-    # "starts at uniform guessing, around 2 after a few hundred steps, roughly 1.6-1.7"
-    assert abs(losses[:5].mean() - np.log(30)) < 0.15
-    assert 1.7 < losses[250:300].mean() < 2.3
-    assert 1.4 < train_loss < 1.8
-    # "held-out text a little above the training loss"
-    assert train_loss < valid_loss < train_loss + 0.3
+    # "starts at about 3.4, around 1.9 after 300 steps, about 1.5-1.6 after 1,200"
+    assert abs(losses[:5].mean() - np.log(30)) < 0.25
+    assert 1.7 < losses[250:300].mean() < 2.1
+    assert 1.4 < train_loss < 1.7
+    # "held-out text a little higher (by about 0.15 nats)"
+    assert train_loss + 0.05 < valid_loss < train_loss + 0.3
     words = set(nb03["text"][:len(nb03["train_codes"])].split())
     real, distinct = {}, {}
     for temperature in (0.5, 1.0, 1.5):
         sampled = nb03["sample_text"](params, "the ", 2000, temperature, seed=1).split()[1:]
         real[temperature] = np.mean([w in words for w in sampled])
         distinct[temperature] = len(set(sampled)) / len(sampled)
-    # "most words at 0.5 are real but repeat; at 1.5 almost every word is new, most not words"
-    assert real[0.5] > 0.6 > real[1.0] > real[1.5] and real[1.5] < 0.4
-    assert distinct[0.5] < 0.5 < distinct[1.0] < distinct[1.5] and distinct[1.5] > 0.8
+    # "the columns move in opposite directions": real words fall, distinct words rise
+    assert real[0.5] - 0.15 > real[1.0] > real[1.5] + 0.1
+    assert distinct[0.5] + 0.2 < distinct[1.0] < distinct[1.5] - 0.1
+    # "at 0.5 roughly 80-90% real, about a third distinct; at 1.5 around 90% distinct,
+    # about a quarter real"
+    assert real[0.5] > 0.7 and distinct[0.5] < 0.45
+    assert distinct[1.5] > 0.8 and real[1.5] < 0.35
 
 
 # --------------------------------------------------------------------------- section 9
@@ -130,5 +158,6 @@ def test_a_short_run_of_the_digit_rnn_beats_guessing_by_far(nb03):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_full_digit_rnn_reaches_the_quoted_accuracy(nb03, seed):
     losses, accuracy = nb03["train_digit_rnn"](800, seed=seed)
-    assert losses[-50:].mean() < 0.03                    # "around 0.01 or below"
-    assert 0.94 < accuracy < 0.99                         # "about 95-98%"
+    # "a hundredth or so (between a few thousandths and a few hundredths)", "about 95-98%"
+    assert losses[-50:].mean() < 0.05
+    assert 0.94 < accuracy < 0.99

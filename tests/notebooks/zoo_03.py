@@ -23,14 +23,21 @@ from .zoo_choices import choice_zoo
 
 def _rnn_class(*, store_state=True, transposed_xh=False, bias_outside=False, activation=np.tanh,
                hh_transposed=False, by=True, tanh_output=False, random_state=False,
-               row_state=False, global_random=False):
+               row_state=False, global_random=False, row_input=False, shape_as_arguments=False):
     """The reference class with one switch per plausible mistake."""
 
     class VanillaRNN:
         def __init__(self, input_size=5, hidden_size=4, output_size=3, seed=0):
             rng = np.random.default_rng(seed)
-            draw = (lambda *shape: 0.1 * np.random.randn(*shape)) if global_random else (
-                lambda *shape: 0.1 * rng.standard_normal(shape))
+            if global_random:
+                def draw(*shape):
+                    return 0.1 * np.random.randn(*shape)
+            elif shape_as_arguments:
+                def draw(*shape):
+                    return 0.1 * rng.standard_normal(*shape)   # the second size is read as a dtype
+            else:
+                def draw(*shape):
+                    return 0.1 * rng.standard_normal(shape)
             self.W_hh = draw(hidden_size, hidden_size)
             self.W_xh = (draw(input_size, hidden_size) if transposed_xh
                          else draw(hidden_size, input_size))
@@ -43,7 +50,7 @@ def _rnn_class(*, store_state=True, transposed_xh=False, bias_outside=False, act
         def forward(self, x):
             state = self.hidden_state
             recurrent = state @ self.W_hh if hh_transposed else self.W_hh @ state
-            from_input = x @ self.W_xh if transposed_xh else self.W_xh @ x
+            from_input = x @ self.W_xh if (transposed_xh or row_input) else self.W_xh @ x
             if bias_outside:
                 h = activation(recurrent + from_input) + self.Bh
             else:
@@ -67,6 +74,10 @@ WRONG_CLASS = {
     "the initial state is random": _rnn_class(random_state=True),
     "hidden_state of shape (1, H)": _rnn_class(row_state=True),
     "weights from the global np.random, ignoring seed": _rnn_class(global_random=True),
+    "x @ W_xh, the batched row convention (crashes when input_size != hidden_size)":
+        _rnn_class(row_input=True),
+    "standard_normal(H, H): the shape as two arguments (crashes in __init__)":
+        _rnn_class(shape_as_arguments=True),
 }
 
 
@@ -124,6 +135,11 @@ def _step_forward_in_place(x, h_prev, Wx, Wh, b):
     return h_prev, (x, h_prev.copy(), Wx, Wh, h_prev)
 
 
+def _step_forward_columns(x, h_prev, Wx, Wh, b):
+    h_next = np.tanh(Wx @ x + Wh @ h_prev + b)               # the class's convention: crashes
+    return h_next, (x, h_prev, Wx, Wh, h_next)
+
+
 WRONG_STEP_FORWARD = {
     "tanh is missing": _step_forward(activation=lambda a: a),
     "b is missing": _step_forward(bias=False),
@@ -132,6 +148,7 @@ WRONG_STEP_FORWARD = {
     "sigmoid instead of tanh": _step_forward(activation=lambda a: 1 / (1 + np.exp(-a))),
     "ReLU instead of tanh": _step_forward(activation=lambda a: np.maximum(a, 0.0)),
     "h_prev overwritten in place": _step_forward_in_place,
+    "Wx @ x + Wh @ h_prev, the column convention (crashes)": _step_forward_columns,
 }
 
 
@@ -252,6 +269,16 @@ def _forward_time_first(x, h0, Wx, Wh, b):
     return h, (x, h0, Wx, Wh, h)
 
 
+def _forward_no_time_axis(x, h0, Wx, Wh, b):
+    N, T, _ = x.shape
+    h = np.zeros((N, h0.shape[1]))                           # (N, H): no time axis
+    state = h0
+    for t in range(T):
+        state = np.tanh(x[:, t] @ Wx + state @ Wh + b)
+        h[:, t] = state                                       # a column of h: crashes
+    return h, (x, h0, Wx, Wh, h)
+
+
 WRONG_FORWARD = {
     "every step starts from h0": _forward(carry=False),
     "h0 ignored": _forward(use_h0=False),
@@ -259,6 +286,7 @@ WRONG_FORWARD = {
     "time read backwards": _forward(reverse=True),
     "only the last state returned": _forward(only_last=True),
     "x[t] instead of x[:, t]": _forward_time_first,
+    "h allocated as (N, H) instead of (N, T, H) (crashes)": _forward_no_time_axis,
 }
 
 
@@ -290,14 +318,15 @@ RIGHT_FORWARD = {"time-major with the inputs projected at once": _forward_time_m
 
 
 def _bptt(*, accumulate=True, upstream="both", reverse=True, return_dh0=True, db_axis=0,
-          dWh_state="h_prev", wrap_h0=False, dWx_transposed=False, in_place=False):
+          dWh_state="h_prev", wrap_h0=False, dWx_transposed=False, in_place=False,
+          carried_like_dh=False, time_first_states=False):
     def rnn_backward(dh, cache):
         x, h0, Wx, Wh, h = cache
         N, T, D = x.shape
         dx = np.zeros_like(x)
         dWx, dWh = np.zeros_like(Wx), np.zeros_like(Wh)
         db = np.zeros((N, Wh.shape[0])) if db_axis is None else np.zeros(Wh.shape[0])
-        carried = np.zeros_like(h0)
+        carried = np.zeros_like(dh) if carried_like_dh else np.zeros_like(h0)
         for t in (reversed(range(T)) if reverse else range(T)):
             if in_place:
                 dh[:, t] += carried
@@ -305,7 +334,8 @@ def _bptt(*, accumulate=True, upstream="both", reverse=True, return_dh0=True, db
             else:
                 total = {"both": dh[:, t] + carried, "own only": dh[:, t],
                          "carried only": carried + (dh[:, t] if t == T - 1 else 0.0)}[upstream]
-            da = total * (1 - h[:, t] ** 2)
+            state_t = h[t] if time_first_states else h[:, t]     # h[t] is a sequence: crashes
+            da = total * (1 - state_t ** 2)
             if wrap_h0:
                 prev = h[:, t - 1]                            # h[:, -1] at t = 0: the last state
             else:
@@ -337,6 +367,9 @@ WRONG_BACKWARD = {
     "dh modified in place": _bptt(in_place=True),
     "dh[t] instead of dh[:, t] (crashes when N != T)": lambda dh, cache: _bptt()(
         np.swapaxes(dh, 0, 1), cache),
+    "h[t] instead of h[:, t] for the states (crashes)": _bptt(time_first_states=True),
+    "the carried gradient started as zeros of dh's shape (N, T, H) (crashes)":
+        _bptt(carried_like_dh=True),
 }
 
 
