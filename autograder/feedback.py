@@ -10,6 +10,9 @@ traceback collapsed after it, a passed test cell shows a short mark, and an
 ``error`` or ``flagged`` submission opens with a coloured banner saying why.
 Pages open from disk: styles are inline, no script is loaded from the network, and
 formulas are drawn as images (:mod:`autograder.texmath`) instead of by MathJax.
+What a student's code displayed is made inert: JavaScript outputs are dropped,
+HTML outputs are shown as text, and every page carries a Content-Security-Policy
+that lets no script run and nothing be fetched, whatever a notebook contains.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from .texmath import CSS as MATH_CSS
 from .texmath import render_math
 
 __all__ = ["FeedbackError", "generate_feedback", "hide_hidden_tests", "read_grades", "strip_ansi",
-           "failure_text"]
+           "failure_text", "make_outputs_inert", "CSP"]
 
 # What is written when a row names no notebook we know (e.g. an unknown assignment).
 FALLBACK_PAGE = "index"
@@ -54,6 +57,13 @@ _MATHJAX_SETUP = re.compile(r"<script\b[^>]*>(?:(?!</script).)*MathJax(?:(?!</sc
 
 _NBGRADER_TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
 _BOOTSTRAP_CSS = _NBGRADER_TEMPLATES / "static" / "node_modules" / "bootstrap" / "dist" / "css"
+
+# No script runs, nothing is fetched: only inline styles and embedded images.
+CSP = ('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+       "img-src data:; style-src 'unsafe-inline'; font-src data:\" />\n")
+# Output types a student's code may produce that a browser would run or parse as markup.
+_ACTIVE_TYPES = ("application/javascript", "text/html", "image/svg+xml",
+                 "application/vnd.jupyter.widget-view+json")
 
 STYLE = """<style type="text/css">
 .ag-banner { margin: 0 0 1em 0; padding: 0.8em 1.2em; border-radius: 4px;
@@ -191,6 +201,27 @@ def _banner(row: dict, notebook: str, note: str = "") -> str:
     return "".join(parts)
 
 
+def make_outputs_inert(nb) -> None:
+    """Drop what a browser would run from the outputs of a student's notebook.
+
+    JavaScript and widget views are dropped; HTML and SVG are kept only as text
+    (their ``text/plain`` form, or the markup itself, escaped by the exporter).
+    """
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data")
+            if not data:
+                continue
+            active = [kind for kind in data if kind in _ACTIVE_TYPES]
+            if not active:
+                continue
+            markup = data.get("text/html") or data.get("image/svg+xml")
+            for kind in active:
+                del data[kind]
+            if "text/plain" not in data and isinstance(markup, (str, list)):
+                data["text/plain"] = markup if isinstance(markup, str) else "".join(markup)
+
+
 def _offline(page: str) -> str:
     page = _REMOTE_SCRIPT.sub("", page)
     page = _REMOTE_LINK.sub("", page)
@@ -215,6 +246,7 @@ def _notebook_page(path: Path, row: dict, notebook: str, db_url: str,
     resources = {"nbgrader": {"notebook": notebook, "assignment": row["assignment"],
                               "student": row["student_id"], "db_url": db_url}}
     nb, resources = GetGrades().preprocess(nb, resources)
+    make_outputs_inert(nb)  # before our own boxes, which are HTML we wrote
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = render_math(cell.source)
@@ -232,12 +264,15 @@ def _notebook_page(path: Path, row: dict, notebook: str, db_url: str,
 def _banner_page(row: dict, notebook: str, note: str) -> str:
     title = html.escape(f"{notebook} - {row['student_id']}")
     return ("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\" />\n"
-            f"<title>{title}</title>\n{STYLE}</head>\n"
+            f"{CSP}<title>{title}</title>\n{STYLE}</head>\n"
             "<body style=\"font-family: sans-serif; margin: 2em;\">\n"
             f"{_banner(row, notebook, note)}\n</body>\n</html>\n")
 
 
 def _insert(page: str, row: dict, notebook: str) -> str:
+    head = re.search(r"<head\b[^>]*>", page)
+    if head is not None:  # the policy first, before anything it must govern
+        page = page[:head.end()] + "\n" + CSP + page[head.end():]
     page = page.replace("</head>", STYLE + "</head>", 1)
     match = re.search(r"<body\b[^>]*>", page)
     banner = _banner(row, notebook)

@@ -28,6 +28,7 @@ __all__ = [
     "submission_rows",
     "zero_submission",
     "write_csv",
+    "spreadsheet_safe",
 ]
 
 GRADES_HEADER = ("student_id", "assignment", "score", "max_score", "status", "reason")
@@ -170,14 +171,38 @@ def submission_rows(db_url: str, autograded_root: str | os.PathLike, student_id:
     return row, tests
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """``value``, with a text a spreadsheet would run as a formula made plain text.
+
+    A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    is a formula to Excel and LibreOffice (``=HYPERLINK(...)`` in an exception's
+    name reaches tests.csv from student code); a leading apostrophe keeps it text.
+    Numbers are left as they are.
+    """
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    try:
+        float(value)
+        return value
+    except ValueError:
+        return "'" + value
+
+
 def write_csv(path: str | os.PathLike, header: tuple[str, ...], rows) -> Path:
-    """Write ``rows`` (dataclasses) under ``header`` to ``path``, atomically."""
+    """Write ``rows`` (dataclasses) under ``header`` to ``path``, atomically.
+
+    Text that a spreadsheet would run as a formula is neutralised
+    (:func:`spreadsheet_safe`).
+    """
     path = Path(path)
     tmp = path.with_suffix(path.suffix + ".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         for row in rows:
-            writer.writerow(astuple(row))
+            writer.writerow([spreadsheet_safe(v) for v in astuple(row)])
     os.replace(tmp, path)
     return path

@@ -4,7 +4,11 @@ A class folder is laid out ``SUBMISSIONS/<student_id>/<assignment>/<notebook>.ip
 :func:`find_submissions` lists every student-and-assignment folder found;
 :func:`stage_submission` copies one into nbgrader's ``submitted/`` tree and
 says, in words a student understands, what is wrong with it (if anything).
-The instructor's folder is only ever read.
+The instructor's folder is only ever read, and never trusted: a link is not
+followed (a student's ``data -> /course/solutions`` or ``loop -> .`` is reported
+and left out), special files such as FIFOs and devices are not opened, and the
+number and size of files copied, a notebook's size and its number of cells are
+capped before any of it is parsed.
 """
 
 from __future__ import annotations
@@ -19,9 +23,16 @@ import nbformat
 
 from .errors import SubmissionsError
 
-__all__ = ["Submission", "Staged", "find_submissions", "notebook_problem", "stage_submission"]
+__all__ = ["Submission", "Staged", "find_submissions", "notebook_problem", "stage_submission",
+           "copy_safely", "MAX_FILES", "MAX_FOLDER_MB", "MAX_NOTEBOOK_MB", "MAX_CELLS"]
 
-_IGNORED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", ".*")
+# Folders no student is called: what archivers, git and Jupyter leave behind.
+_NOT_STUDENTS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints", ".DS_Store", ".svn"}
+_SKIPPED_NAMES = {".ipynb_checkpoints", "__pycache__", ".git", ".DS_Store", "__MACOSX"}
+MAX_FILES = 500            # files copied from one submission folder
+MAX_FOLDER_MB = 200        # bytes copied from one submission folder, in MB
+MAX_NOTEBOOK_MB = 20       # size of one notebook file, in MB
+MAX_CELLS = 5000           # cells in one notebook
 
 
 @dataclass(frozen=True, order=True)
@@ -56,10 +67,12 @@ def find_submissions(folder: str | os.PathLike) -> list[Submission]:
         raise SubmissionsError(f"{root} is not a folder of submissions")
     found = []
     for student in sorted(root.iterdir()):
-        if not student.is_dir() or student.name.startswith((".", "_")):
+        # A link is never followed, not even to a student's folder.
+        if student.name in _NOT_STUDENTS or student.is_symlink() or not student.is_dir():
             continue
         for assignment in sorted(student.iterdir()):
-            if assignment.is_dir() and not assignment.name.startswith("."):
+            if (assignment.name not in _NOT_STUDENTS and not assignment.is_symlink()
+                    and assignment.is_dir()):
                 found.append(Submission(student.name, assignment.name, assignment))
     if not found:
         raise SubmissionsError(
@@ -74,6 +87,10 @@ def notebook_problem(path: str | os.PathLike) -> str | None:
     """
     path = Path(path)
     try:
+        if path.is_symlink() or not path.is_file():
+            return "the file is a link or not a regular file"
+        if path.stat().st_size > MAX_NOTEBOOK_MB * 2**20:
+            return f"the file is larger than {MAX_NOTEBOOK_MB} MB"
         raw = path.read_bytes()
     except OSError:
         return "the file cannot be read"
@@ -85,13 +102,63 @@ def notebook_problem(path: str | os.PathLike) -> str | None:
     except (UnicodeDecodeError, json.JSONDecodeError):
         return "the file is not valid notebook JSON"
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        return "the file is not valid notebook JSON"
+        if isinstance(data, dict) and isinstance(data.get("worksheets"), list):
+            pass  # nbformat 3: converted below
+        else:
+            return "the file is not valid notebook JSON"
+    cells = data.get("cells") or [c for w in data.get("worksheets") or [] if isinstance(w, dict)
+                                  for c in w.get("cells") or []]
+    if len(cells) > MAX_CELLS:
+        return f"the notebook has more than {MAX_CELLS:,} cells"
     try:
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
     except (nbformat.ValidationError, ValueError, KeyError, TypeError, AttributeError):
         return "the file is not valid notebook JSON"
     return None
+
+
+def copy_safely(source: str | os.PathLike, dest: str | os.PathLike) -> list[str]:
+    """Copy the regular files and folders of ``source`` to ``dest``; return what was left out.
+
+    Links (to files or folders) are not followed and special files (FIFOs,
+    devices, sockets) are not opened; each is named in the returned problems.
+    Copying stops at :data:`MAX_FILES` files or :data:`MAX_FOLDER_MB` MB.
+    Hidden names and the folders Jupyter, git and archivers leave are skipped.
+    """
+    problems: list[str] = []
+    files, size, limit = 0, 0, MAX_FOLDER_MB * 2**20
+    pending = [(Path(source), Path(dest))]
+    Path(dest).mkdir(parents=True, exist_ok=True)
+    while pending:
+        folder, target = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.name.startswith(".") or entry.name in _SKIPPED_NAMES:
+                    continue
+                relative = os.path.relpath(entry.path, source)
+                if entry.is_symlink():
+                    problems.append(f"{relative} is a link, which the grader does not follow; "
+                                    "it was left out")
+                elif entry.is_dir(follow_symlinks=False):
+                    (target / entry.name).mkdir()
+                    pending.append((Path(entry.path), target / entry.name))
+                elif not entry.is_file(follow_symlinks=False):
+                    problems.append(f"{relative} is not a regular file; it was left out")
+                else:
+                    files += 1
+                    size += entry.stat(follow_symlinks=False).st_size
+                    if files > MAX_FILES or size > limit:
+                        problems.append(f"the folder holds more than {MAX_FILES} files or "
+                                        f"{MAX_FOLDER_MB} MB; the rest was left out")
+                        return problems
+                    # O_NOFOLLOW: a file swapped for a link since the scan is not followed.
+                    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+                    descriptor = os.open(entry.path, flags)
+                    with os.fdopen(descriptor, "rb") as reader, \
+                            open(target / entry.name, "wb") as writer:
+                        shutil.copyfileobj(reader, writer)
+    return problems
 
 
 def stage_submission(submission: Submission, submitted_root: str | os.PathLike,
@@ -116,15 +183,15 @@ def stage_submission(submission: Submission, submitted_root: str | os.PathLike,
     dest = Path(submitted_root) / submission.student_id / submission.assignment
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(submission.path, dest, ignore=_IGNORED, symlinks=False)
+    left_out = copy_safely(submission.path, dest)
     present = sorted(p.stem for p in dest.glob("*.ipynb") if p.is_file())
     if not present:
-        return Staged([], ["the folder holds no notebook"])
+        return Staged([], left_out + ["the folder holds no notebook"])
     # A single notebook under another name (a renamed download) is still the answer.
     if len(expected) == 1 and len(present) == 1 and present != expected:
         (dest / f"{present[0]}.ipynb").rename(dest / f"{expected[0]}.ipynb")
         present = list(expected)
-    problems: list[str] = []
+    problems: list[str] = list(left_out)
     gradable: list[str] = []
     for name in expected:
         path = dest / f"{name}.ipynb"

@@ -108,8 +108,16 @@ class RestoreGradedCells(OverwriteCells):
             for test in tests:
                 if test["name"] in present:
                     continue
-                ratio = difflib.SequenceMatcher(
-                    None, text, _normalise(_HIDDEN.sub("", test["source"]))).ratio()
+                other = _normalise(_HIDDEN.sub("", test["source"]))
+                # Bounded work on hostile input: lengths too different to reach the
+                # threshold skip the quadratic comparison, and so do the quick bounds.
+                if 2 * min(len(text), len(other)) < self.match_ratio * (len(text) + len(other)):
+                    continue
+                matcher = difflib.SequenceMatcher(None, text, other)
+                if (matcher.real_quick_ratio() < self.match_ratio
+                        or matcher.quick_ratio() < self.match_ratio):
+                    continue
+                ratio = matcher.ratio()
                 if ratio > best_ratio:
                     best, best_ratio = test, ratio
             if best is not None and best_ratio >= self.match_ratio:

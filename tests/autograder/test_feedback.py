@@ -273,3 +273,41 @@ def test_hidden_tests_can_be_kept_from_the_pages(feedback):
     # What the student needs stays: the visible test, the sentence and the points.
     assert "scale([1.0, 2.0], 3)" in bob and SCALE_MESSAGE in bob
     assert "Failed — 0 / 2 points" in bob and "toy (Score: 1.0 / 3.0)" in bob
+
+
+def test_student_outputs_that_a_browser_would_run_are_made_inert():
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from autograder.feedback import make_outputs_inert
+
+    cell = new_code_cell("display(...)")
+    cell.outputs = [
+        new_output("display_data", data={"application/javascript": "alert(1)"}),
+        new_output("display_data", data={"text/html": "<img src=x onerror=alert(1)>"}),
+        new_output("execute_result", data={"text/html": "<b>table</b>", "text/plain": "table"},
+                   execution_count=1),
+        new_output("display_data", data={"image/png": "iVBORw0KGgo="}),
+    ]
+    nb = new_notebook(cells=[cell])
+    make_outputs_inert(nb)
+    kinds = [set(o.get("data", {})) for o in nb.cells[0].outputs]
+    assert kinds == [set(), {"text/plain"}, {"text/plain"}, {"image/png"}]
+    assert nb.cells[0].outputs[1]["data"]["text/plain"] == "<img src=x onerror=alert(1)>"
+
+
+def test_every_page_forbids_scripts_and_fetches(tmp_path):
+    from autograder.feedback import CSP, _banner_page, _insert
+
+    row = {"student_id": "s", "assignment": "a", "score": "1", "max_score": "2",
+           "status": "graded", "reason": ""}
+    page = _insert("<html><head><title>t</title></head><body></body></html>", row, "nb")
+    assert page.index(CSP) < page.index("<title>")
+    assert "script-src" not in CSP and "default-src 'none'" in CSP
+    assert CSP in _banner_page(row, "nb", "note")
+
+
+@pytest.mark.slow
+def test_the_graded_pages_carry_the_policy(feedback):
+    from autograder.feedback import CSP
+
+    assert CSP in page_of(feedback["out"], "bob")
