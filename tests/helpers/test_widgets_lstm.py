@@ -19,6 +19,7 @@ from helpers.widgets import (  # noqa: E402
     gradient_norm_explorer,
     gradient_norm_figure,
     gradient_norms_through_time,
+    record_gates,
 )
 
 
@@ -135,3 +136,36 @@ def test_gate_inspector_slider_moves_the_step():
     assert slider.max == 7
     slider.value = 6
     assert "step 6" in output.outputs[0]["data"]["text/plain"]
+
+
+def test_record_gates_follows_the_cell_update_by_hand():
+    # Zero weights: i = f = o = sigmoid(0) = 1/2 and g = tanh(atanh(0.8)) = 0.8 at every
+    # step, so c_t = c_(t-1) / 2 + 0.4: 0.4, 0.6, 0.7, and h_t = tanh(c_t) / 2.
+    H = 2
+    b = np.zeros(4 * H)
+    b[2 * H:3 * H] = np.arctanh(0.8)
+    gates = record_gates(np.ones((3, 1)), np.zeros((1, 4 * H)), np.zeros((H, 4 * H)), b)
+    assert set(gates) == {"i", "f", "o", "c", "h"}
+    assert all(gates[name].shape == (3, H) for name in gates)
+    assert all(np.allclose(gates[name], 0.5) for name in "ifo")
+    assert np.allclose(gates["c"][:, 0], [0.4, 0.6, 0.7])
+    assert np.allclose(gates["h"][:, 1], 0.5 * np.tanh([0.4, 0.6, 0.7]))
+
+
+def test_record_gates_reads_the_blocks_in_the_order_i_f_g_o():
+    # A large bias on one block at a time saturates exactly that gate.
+    H = 3
+    for block, name in ((0, "i"), (1, "f"), (3, "o")):
+        b = np.zeros(4 * H)
+        b[block * H:(block + 1) * H] = 30.0
+        gates = record_gates(np.zeros((2, 2)), np.zeros((2, 4 * H)), np.zeros((H, 4 * H)), b)
+        assert np.allclose(gates[name], 1.0)
+        assert np.allclose([gates[other] for other in "ifo" if other != name], 0.5)
+
+
+@pytest.mark.parametrize("x, Wx", [(np.zeros(5), np.zeros((1, 8))),
+                                   (np.zeros((5, 2)), np.zeros((3, 8))),
+                                   (np.zeros((5, 2)), np.zeros((2, 7)))])
+def test_record_gates_rejects_shapes_that_do_not_fit(x, Wx):
+    with pytest.raises(ValueError, match="expected x of shape"):
+        record_gates(x, Wx, np.zeros((2, 8)), np.zeros(8))

@@ -22,8 +22,10 @@ def _gates(x, h_prev, Wx, Wh, b):
 def _step_forward(ns) -> dict:
     rng = np.random.default_rng(4)
     N, D, H = 2, 3, 2
-    x, h_prev, c_prev = rng.standard_normal((N, D)), rng.standard_normal((N, H)), rng.standard_normal((N, H))
-    Wx, Wh, b = rng.standard_normal((D, 4 * H)), rng.standard_normal((H, 4 * H)), rng.standard_normal(4 * H)
+    x, h_prev = rng.standard_normal((N, D)), rng.standard_normal((N, H))
+    c_prev = rng.standard_normal((N, H))
+    Wx, Wh = rng.standard_normal((D, 4 * H)), rng.standard_normal((H, 4 * H))
+    b = rng.standard_normal(4 * H)
     h_next, c_next, _ = ns["lstm_step_forward"](x, h_prev, c_prev, Wx, Wh, b)
     _, a_i, a_f, a_g, a_o = _gates(x, h_prev, Wx, Wh, b)
     i, f, g, o = _sig(a_i), _sig(a_f), np.tanh(a_g), _sig(a_o)
@@ -50,8 +52,10 @@ def _step_forward(ns) -> dict:
 def _step_backward(ns) -> dict:
     rng = np.random.default_rng(3)
     N, D, H = 3, 2, 4
-    x, h_prev, c_prev = rng.standard_normal((N, D)), rng.standard_normal((N, H)), rng.standard_normal((N, H))
-    Wx, Wh, b = rng.standard_normal((D, 4 * H)), rng.standard_normal((H, 4 * H)), rng.standard_normal(4 * H)
+    x, h_prev = rng.standard_normal((N, D)), rng.standard_normal((N, H))
+    c_prev = rng.standard_normal((N, H))
+    Wx, Wh = rng.standard_normal((D, 4 * H)), rng.standard_normal((H, 4 * H))
+    b = rng.standard_normal(4 * H)
     dout = rng.standard_normal((N, H))
     zero = np.zeros((N, H))
     _, c_next, cache = ns["lstm_step_forward"](x, h_prev, c_prev, Wx, Wh, b)
@@ -60,6 +64,7 @@ def _step_backward(ns) -> dict:
     _, a_i, a_f, a_g, a_o = _gates(x, h_prev, Wx, Wh, b)
     i, f, g, o = _sig(a_i), _sig(a_f), np.tanh(a_g), _sig(a_o)
     through_tanh = dout * o * (1 - np.tanh(c_next) ** 2)
+    no_h_path = "the path from h_next into the cell is missing (dc is only dc_next)"
     return {"values": {"x": x, "h_prev": h_prev, "c_prev": c_prev, "Wx": Wx, "Wh": Wh, "b": b,
                        "dout": dout, "dc_prev_from_c": from_c[2], "db_from_c": from_c[5],
                        "dc_prev_from_h": from_h[2]},
@@ -69,11 +74,11 @@ def _step_backward(ns) -> dict:
                               np.concatenate([dout * g * (1 - i ** 2), dout * c_prev * (1 - f ** 2),
                                               dout * i * (1 - g ** 2), zero], axis=1).sum(axis=0),
                               "the sigmoid's derivative is missing":
-                              np.concatenate([dout * g, dout * c_prev, dout * i * (1 - g ** 2), zero],
-                                             axis=1).sum(axis=0)},
-                "dc_prev_from_h": {"the path from h_next into the cell is missing (dc is only dc_next)":
-                                   zero,
-                                   "the path through tanh(c) is missing its derivative": dout * o * f,
+                              np.concatenate([dout * g, dout * c_prev, dout * i * (1 - g ** 2),
+                                              zero], axis=1).sum(axis=0)},
+                "dc_prev_from_h": {no_h_path: zero,
+                                   "the path through tanh(c) is missing its derivative":
+                                       dout * o * f,
                                    "dc_prev is missing the factor f": through_tanh},
             }}
 
@@ -94,7 +99,8 @@ def _forward(ns) -> dict:
     rng = np.random.default_rng(5)
     N, T, D, H = 3, 4, 2, 5
     x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))
-    Wx, Wh, b = rng.standard_normal((D, 4 * H)), 0.5 * rng.standard_normal((H, 4 * H)), rng.standard_normal(4 * H)
+    Wx, Wh = rng.standard_normal((D, 4 * H)), 0.5 * rng.standard_normal((H, 4 * H))
+    b = rng.standard_normal(4 * H)
     h, _ = ns["lstm_forward"](x, h0, Wx, Wh, b)
     return {"values": {"x": x, "h0": h0, "Wx": Wx, "Wh": Wh, "b": b, "h": h},
             "mistakes": {"h": {
@@ -127,7 +133,8 @@ def _backward(ns) -> dict:
     rng = np.random.default_rng(2)
     N, T, D, H = 3, 5, 2, 3
     x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))
-    Wx, Wh, b = rng.standard_normal((D, 4 * H)), 0.5 * rng.standard_normal((H, 4 * H)), rng.standard_normal(4 * H)
+    Wx, Wh = rng.standard_normal((D, 4 * H)), 0.5 * rng.standard_normal((H, 4 * H))
+    b = rng.standard_normal(4 * H)
     b[H:2 * H] += 2.0      # forget gates near 1: much of the gradient travels along the cell
     dh = np.zeros((N, T, H))
     dh[:, -1] = rng.standard_normal((N, H))
@@ -149,7 +156,7 @@ def _backward(ns) -> dict:
 
 
 def _gru(x, h_prev, Wx, Wh, b, *, reset_before=False, swap_z=False, lstm_order=False,
-         bias_inside=False):
+         bias_inside=False, candidate=np.tanh, reset=True):
     H = h_prev.shape[1]
     ax, ah = x @ Wx, h_prev @ Wh
     blocks = [slice(H, 2 * H), slice(0, H), slice(2 * H, 3 * H)] if lstm_order else \
@@ -162,8 +169,8 @@ def _gru(x, h_prev, Wx, Wh, b, *, reset_before=False, swap_z=False, lstm_order=F
     elif bias_inside:
         recurrent = r * (ah[:, n_s] + b[n_s])
     else:
-        recurrent = r * ah[:, n_s]
-    n = np.tanh(ax[:, n_s] + recurrent + (0.0 if bias_inside else b[n_s]))
+        recurrent = (r if reset else 1.0) * ah[:, n_s]
+    n = candidate(ax[:, n_s] + recurrent + (0.0 if bias_inside else b[n_s]))
     return z * n + (1 - z) * h_prev if swap_z else (1 - z) * n + z * h_prev
 
 
@@ -171,19 +178,25 @@ def _gru_forward(ns) -> dict:
     rng = np.random.default_rng(6)
     N, D, H = 2, 3, 2
     x, h_prev = rng.standard_normal((N, D)), rng.standard_normal((N, H))
-    Wx, Wh, b = rng.standard_normal((D, 3 * H)), rng.standard_normal((H, 3 * H)), rng.standard_normal(3 * H)
+    Wx, Wh = rng.standard_normal((D, 3 * H)), rng.standard_normal((H, 3 * H))
+    b = rng.standard_normal(3 * H)
     h_next, _ = ns["gru_step_forward"](x, h_prev, Wx, Wh, b)
     keep = np.concatenate([np.zeros(H), np.full(H, 40.0), np.zeros(H)])
     h_kept, _ = ns["gru_step_forward"](x, h_prev, Wx, Wh, keep)
     return {"values": {"x": x, "h_prev": h_prev, "Wx": Wx, "Wh": Wh, "b": b, "h_next": h_next,
                        "h_kept": h_kept},
             "mistakes": {
-                "h_next": {"the reset gate applied to h_prev before the product with Wh (Cho et al.'s "
-                           "variant)": _gru(x, h_prev, Wx, Wh, b, reset_before=True),
+                "h_next": {"the reset gate applied to h_prev before the product with Wh (Cho et "
+                           "al.'s variant)": _gru(x, h_prev, Wx, Wh, b, reset_before=True),
                            "z and 1 - z swapped": _gru(x, h_prev, Wx, Wh, b, swap_z=True),
-                           "blocks in the order z, r, n": _gru(x, h_prev, Wx, Wh, b, lstm_order=True),
+                           "blocks in the order z, r, n":
+                               _gru(x, h_prev, Wx, Wh, b, lstm_order=True),
                            "the candidate's bias inside the reset gate's product":
-                               _gru(x, h_prev, Wx, Wh, b, bias_inside=True)},
+                               _gru(x, h_prev, Wx, Wh, b, bias_inside=True),
+                           "a sigmoid on the candidate instead of tanh":
+                               _gru(x, h_prev, Wx, Wh, b, candidate=_sig),
+                           "the reset gate left out of the candidate":
+                               _gru(x, h_prev, Wx, Wh, b, reset=False)},
                 "h_kept": {"z and 1 - z swapped": _gru(x, h_prev, Wx, Wh, keep, swap_z=True)},
             }}
 

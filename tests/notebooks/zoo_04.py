@@ -33,13 +33,16 @@ def _gates(a, H):
 
 
 def _step_forward(*, order="ifgo", g_fn=np.tanh, tanh_on_h=True, forget=True, f_on_g=False,
-                  c_in_h="next", in_place=False, output_gate=True):
+                  c_in_h="next", in_place=False, output_gate=True, width="H", split_axis=None):
     """The reference step forward with one switch per plausible mistake."""
 
     def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
-        H = h_prev.shape[1]
+        H = h_prev.shape[1] if width == "H" else x.shape[1]     # "D": blocks as wide as the input
         a = x @ Wx + h_prev @ Wh + b
-        blocks = dict(zip(order, (a[:, k * H:(k + 1) * H] for k in range(4)), strict=True))
+        if split_axis is not None:                              # np.split along the wrong axis
+            blocks = dict(zip(order, np.split(a, 4, axis=split_axis), strict=True))
+        else:
+            blocks = dict(zip(order, (a[:, k * H:(k + 1) * H] for k in range(4)), strict=True))
         i, f, o = _sigmoid(blocks["i"]), _sigmoid(blocks["f"]), _sigmoid(blocks["o"])
         g = g_fn(blocks["g"])
         if in_place:              # the new cell built inside the caller's c_prev
@@ -70,6 +73,8 @@ WRONG_STEP_FORWARD = {
     "h uses c_prev instead of c_next": _step_forward(c_in_h="prev"),
     "the output gate is missing": _step_forward(output_gate=False),
     "c_next computed in place in c_prev": _step_forward(in_place=True),
+    "gate blocks D columns wide instead of H (crashes when D != H)": _step_forward(width="D"),
+    "np.split over the batch axis (crashes)": _step_forward(split_axis=0),
 }
 
 
@@ -116,7 +121,7 @@ RIGHT_STEP_FORWARD = {"one matrix per gate": _step_forward_split_weights,
 
 def _step_backward(*, tanh_path=True, tanh_derivative=True, f_in_dc_prev=True,
                    sigmoid_prime="s(1-s)", transposed=False, order="ifgo", db_over="batch",
-                   in_place=False):
+                   in_place=False, transpose_in_dx=True):
     """The reference step backward with one switch per plausible mistake."""
 
     def lstm_step_backward(dh_next, dc_next, cache):
@@ -142,7 +147,8 @@ def _step_backward(*, tanh_path=True, tanh_derivative=True, f_in_dc_prev=True,
         if transposed:
             dWx, dWh = da.T @ x, da.T @ h_prev
         db = da.sum(axis=0) if db_over == "batch" else da[0]
-        return da @ Wx.T, da @ Wh.T, dc_prev, dWx, dWh, db
+        dx = da @ Wx.T if transpose_in_dx else da @ Wx
+        return dx, da @ Wh.T, dc_prev, dWx, dWh, db
 
     return lstm_step_backward
 
@@ -157,6 +163,7 @@ WRONG_STEP_BACKWARD = {
     "da stacked in the order i, f, o, g": _step_backward(order="ifog"),
     "db of the first sequence only": _step_backward(db_over="first"),
     "dc accumulated in place into dc_next": _step_backward(in_place=True),
+    "dx without the transpose of Wx (crashes when D != 4H)": _step_backward(transpose_in_dx=False),
 }
 
 
@@ -204,7 +211,8 @@ def _reference_step(x, h_prev, c_prev, Wx, Wh, b):
     return o * np.tanh(c_next), c_next, (x, h_prev, c_prev, Wx, Wh, i, f, g, o, np.tanh(c_next))
 
 
-def _forward(*, carry_c=True, carry_h=True, c0="zeros", store="h", last_only=False, in_place=False):
+def _forward(*, carry_c=True, carry_h=True, c0="zeros", store="h", last_only=False, in_place=False,
+             step_axis=1):
     """The reference sequence forward with one switch per plausible mistake."""
 
     def lstm_forward(x, h0, Wx, Wh, b):
@@ -215,7 +223,8 @@ def _forward(*, carry_c=True, carry_h=True, c0="zeros", store="h", last_only=Fal
         c_t = h0 if c0 == "h0" else np.zeros_like(h0)
         caches = []
         for t in range(T):
-            h_new, c_new, step_cache = _reference_step(x[:, t], h_t, c_t, Wx, Wh, b)
+            x_t = x[:, t] if step_axis == 1 else x[t]         # x[t] is sequence t, not step t
+            h_new, c_new, step_cache = _reference_step(x_t, h_t, c_t, Wx, Wh, b)
             h[:, t] = c_new if store == "c" else h_new
             caches.append(step_cache)
             h_t = h_new if carry_h else h0
@@ -236,6 +245,7 @@ WRONG_FORWARD = {
     "the cells are returned instead of the hidden states": _forward(store="c"),
     "only the last state is returned": _forward(last_only=True),
     "x modified in place": _forward(in_place=True),
+    "x[t] instead of x[:, t] (crashes when N != T)": _forward(step_axis=0),
 }
 
 
@@ -277,7 +287,7 @@ def _reference_step_backward(dh_next, dc_next, cache):
 
 
 def _backward(*, carry_c=True, carry_h=True, accumulate=True, return_dh0=True, transposed=False,
-              in_place=False):
+              in_place=False, step_axis=1):
     """The reference BPTT with one switch per plausible mistake."""
 
     def lstm_backward(dh, cache):
@@ -287,7 +297,7 @@ def _backward(*, carry_c=True, carry_h=True, accumulate=True, return_dh0=True, t
         dWx, dWh, db = np.zeros((D, 4 * H)), np.zeros((H, 4 * H)), np.zeros(4 * H)
         dh_c, dc_c = np.zeros((N, H)), np.zeros((N, H))
         for t in reversed(range(T)):
-            upstream = dh[:, t] + dh_c
+            upstream = (dh[:, t] if step_axis == 1 else dh[t]) + dh_c
             if in_place:
                 dh[:, t] += dh_c
             dx[:, t], new_h, new_c, gx, gh, gb = _reference_step_backward(upstream, dc_c, cache[t])
@@ -312,6 +322,7 @@ WRONG_BACKWARD = {
     "dh0 is zero (not returned)": _backward(return_dh0=False),
     "weight gradients transposed": _backward(transposed=True),
     "dh modified in place": _backward(in_place=True),
+    "dh[t] instead of dh[:, t] (crashes when N != T)": _backward(step_axis=0),
 }
 
 
