@@ -8,16 +8,20 @@
   (``pydoc_data.topics``), for character-level language models.
 - :func:`make_adding_problem`: Hochreiter and Schmidhuber's adding problem,
   a long-memory task for recurrent networks.
+- :func:`make_associative_recall`: key-value pairs, then the value of each asked
+  key: a task that only addressing by content solves, for attention.
 """
 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["load_digits", "load_photo", "load_text", "make_adding_problem", "make_shapes",
-           "SHAPE_CLASSES", "TEXT_ALPHABET"]
+__all__ = ["load_digits", "load_photo", "load_text", "make_adding_problem",
+           "make_associative_recall", "make_shapes", "AssociativeRecall", "SHAPE_CLASSES",
+           "TEXT_ALPHABET"]
 
 # Lower-case letters, space and three punctuation marks: small enough for a
 # one-hot character model in numpy, large enough to read as English.
@@ -225,38 +229,64 @@ def make_adding_problem(n: int, T: int, seed: int = 0) -> tuple[np.ndarray, np.n
     return x, y
 
 
-def make_reversal_task(n: int, T: int, vocab: int = 8,
-                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A toy alignment task: read ``T`` tokens, write them in reverse order.
+class AssociativeRecall(NamedTuple):
+    """One batch of :func:`make_associative_recall`; every field is an int64 array."""
 
-    Tokens are integers drawn uniformly from ``0 .. vocab - 1``. Output step
-    ``i`` must reproduce input step ``T - 1 - i``, so a model that attends
-    learns an anti-diagonal alignment.
+    keys: np.ndarray       # (n, pairs): the key of every pair
+    values: np.ndarray     # (n, pairs): the value of every pair
+    queries: np.ndarray    # (n, queries): the keys asked for, one per output step
+    targets: np.ndarray    # (n, queries): the values of the asked keys
+    positions: np.ndarray  # (n, queries): where the asked pair stands among the pairs
+
+
+def make_associative_recall(n: int, pairs: int = 8, queries: int | None = None,
+                            key_vocab: int = 16, value_vocab: int = 10,
+                            seed: int = 0) -> AssociativeRecall:
+    """Associative recall: read key-value pairs, then answer with the value of each asked key.
+
+    Every sequence holds ``pairs`` pairs with distinct keys (drawn from
+    ``0 .. key_vocab - 1``) and distinct values (from ``0 .. value_vocab - 1``),
+    bound at random. Then it asks for ``queries`` of its keys, distinct and in
+    a random order. Where the asked pair stands is uniform over the pairs and
+    independent of the key, so only a model that compares the asked key with
+    the pairs' keys (addressing by content) can answer; one that reads by
+    position is right once in ``pairs`` times.
 
     Parameters
     ----------
     n : int
         Number of sequences.
-    T : int
-        Length of every sequence, at least 1.
-    vocab : int
-        Number of distinct tokens, at least 2.
+    pairs : int
+        Pairs per sequence, at least 1 and at most ``key_vocab`` and ``value_vocab``.
+    queries : int, optional
+        Keys asked per sequence, ``1 .. pairs``; default ``pairs`` (every key once).
+    key_vocab, value_vocab : int
+        Number of distinct keys and values.
     seed : int
-        The tokens follow from it.
+        Everything random follows from it.
 
     Returns
     -------
-    x : ndarray of shape (n, T), int64
-        The input tokens.
-    y : ndarray of shape (n, T), int64
-        The targets, ``x[:, ::-1]``.
+    AssociativeRecall
+        ``keys``, ``values`` of shape (n, pairs); ``queries``, ``targets``,
+        ``positions`` of shape (n, queries), with
+        ``queries[i, q] == keys[i, positions[i, q]]`` and
+        ``targets[i, q] == values[i, positions[i, q]]``.
     """
+    queries = pairs if queries is None else queries
     if n <= 0:
         raise ValueError(f"n must be positive, got {n}")
-    if T < 1:
-        raise ValueError(f"T must be at least 1, got {T}")
-    if vocab < 2:
-        raise ValueError(f"vocab must be at least 2, got {vocab}")
+    if not 1 <= pairs <= min(key_vocab, value_vocab):
+        raise ValueError(f"pairs must be in 1..{min(key_vocab, value_vocab)} (distinct keys and "
+                         f"values), got {pairs}")
+    if not 1 <= queries <= pairs:
+        raise ValueError(f"queries must be in 1..{pairs}, got {queries}")
     rng = np.random.default_rng(seed)
-    x = rng.integers(0, vocab, size=(n, T)).astype(np.int64)
-    return x, x[:, ::-1].copy()
+    # The first columns of a random permutation per row: distinct draws without replacement.
+    keys = np.argsort(rng.random((n, key_vocab)), axis=1)[:, :pairs]
+    values = np.argsort(rng.random((n, value_vocab)), axis=1)[:, :pairs]
+    positions = np.argsort(rng.random((n, pairs)), axis=1)[:, :queries]
+    return AssociativeRecall(keys.astype(np.int64), values.astype(np.int64),
+                             np.take_along_axis(keys, positions, axis=1).astype(np.int64),
+                             np.take_along_axis(values, positions, axis=1).astype(np.int64),
+                             positions.astype(np.int64))

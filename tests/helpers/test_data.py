@@ -104,12 +104,37 @@ def test_make_adding_problem_rejects_bad_arguments(n, T, word):
         data.make_adding_problem(n, T)
 
 
-def test_make_reversal_task_reverses_and_is_seeded():
-    x, y = data.make_reversal_task(20, 6, vocab=5, seed=1)
-    assert x.shape == y.shape == (20, 6) and x.dtype == np.int64
-    assert np.array_equal(y, x[:, ::-1]) and 0 <= x.min() and x.max() < 5
-    x2, _ = data.make_reversal_task(20, 6, vocab=5, seed=1)
-    assert np.array_equal(x, x2)
-    for bad in ({"n": 0, "T": 3}, {"n": 2, "T": 0}, {"n": 2, "T": 3, "vocab": 1}):
-        with pytest.raises(ValueError):
-            data.make_reversal_task(**bad)
+def test_make_associative_recall_binds_distinct_pairs_and_is_seeded():
+    task = data.make_associative_recall(500, pairs=6, queries=4, key_vocab=9, value_vocab=7, seed=1)
+    assert task.keys.shape == task.values.shape == (500, 6)
+    assert task.queries.shape == task.targets.shape == task.positions.shape == (500, 4)
+    assert all(a.dtype == np.int64 for a in task)
+    for row in range(500):
+        assert len(set(task.keys[row])) == 6 and len(set(task.values[row])) == 6
+        assert len(set(task.positions[row])) == 4
+    assert np.array_equal(task.queries, np.take_along_axis(task.keys, task.positions, axis=1))
+    assert np.array_equal(task.targets, np.take_along_axis(task.values, task.positions, axis=1))
+    assert task.keys.max() < 9 and task.values.max() < 7 and task.keys.min() >= 0
+    again = data.make_associative_recall(500, pairs=6, queries=4, key_vocab=9, value_vocab=7,
+                                         seed=1)
+    assert all(np.array_equal(a, b) for a, b in zip(task, again, strict=True))
+    assert data.make_associative_recall(3, pairs=5).queries.shape == (3, 5)
+
+
+def test_the_asked_pair_stands_anywhere_whatever_the_key():
+    # Only a comparison of contents can find it: no position is favoured, for any key.
+    task = data.make_associative_recall(40_000, pairs=8, seed=2)
+    counts = np.bincount(task.positions.ravel(), minlength=8) / task.positions.size
+    assert np.allclose(counts, 1 / 8, atol=0.005)
+    first_key = task.queries[:, 0]
+    for key in (0, 5):
+        where = np.bincount(task.positions[first_key == key, 0], minlength=8)
+        assert where.min() > 0.6 * where.mean()
+
+
+@pytest.mark.parametrize("bad, word", [({"n": 0}, "n must"), ({"pairs": 11}, "pairs must"),
+                                       ({"pairs": 4, "queries": 5}, "queries must"),
+                                       ({"queries": 0}, "queries must")])
+def test_make_associative_recall_rejects_bad_arguments(bad, word):
+    with pytest.raises(ValueError, match=word):
+        data.make_associative_recall(**({"n": 3} | bad))
