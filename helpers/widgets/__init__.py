@@ -49,6 +49,7 @@ from helpers.widgets.resnet import (
     gradient_flow_explorer,
     gradient_flow_figure,
     gradient_norms,
+    singular_values_figure,
 )
 from helpers.widgets.rnn import (
     RECURRENT_ACTIVATIONS,
@@ -94,6 +95,7 @@ __all__ = [
     "positional_encoding_figure",
     "recurrent_matrix",
     "sampling_explorer",
+    "singular_values_figure",
     "sliding_window_explorer",
     "sliding_window_figure",
     "softmax_explorer",

@@ -7,7 +7,9 @@ layer. It is deliberately simpler than the notebook's graded residual block
 (one weight matrix per layer, no biases), so the widget works before any
 exercise is done. :func:`gradient_flow_figure` plots both nets on a log axis;
 :func:`gradient_flow_explorer` wires sliders for depth, weight scale and
-activation to it.
+activation to it. :func:`singular_values_figure` draws the singular values of
+products of Jacobians (section 8), seed by seed, with the level below which
+floating-point round-off hides them.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     "gradient_flow_explorer",
     "gradient_flow_figure",
     "gradient_norms",
+    "singular_values_figure",
 ]
 
 ACTIVATIONS = ("relu", "tanh", "leaky relu")
@@ -149,7 +152,7 @@ def gradient_flow_figure(depth, weight_scale, activation, width=64, seed=0):
     matplotlib.figure.Figure
         One axes with two lines, gid ``"plain"`` and ``"residual"``, whose
         y data are the relative gradient norms at layers 0..depth, and a
-        dotted line at 1 (gid ``"reference"``).
+        dotted line at 1 (gid ``"reference"``), all three in the legend.
 
     Raises
     ------
@@ -160,7 +163,8 @@ def gradient_flow_figure(depth, weight_scale, activation, width=64, seed=0):
     residual = gradient_norms(depth, weight_scale, activation, True, width=width, seed=seed)
     layers = np.arange(int(depth) + 1)
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    ax.axhline(1.0, color="0.5", linestyle=":", linewidth=1, gid="reference")
+    ax.axhline(1.0, color="0.5", linestyle=":", linewidth=1, gid="reference",
+               label="the gradient's size at the output")
     ax.plot(layers, plain, marker=".", label=r"plain: $x_{l+1} = f(x_l W_l)$", gid="plain")
     ax.plot(layers, residual, marker=".",
             label=r"residual: $x_{l+1} = x_l + f(x_l W_l)$", gid="residual")
@@ -195,3 +199,74 @@ def gradient_flow_explorer(depth=30, weight_scale=0.5, activation="tanh"):
         activation=widgets.Dropdown(options=list(ACTIVATIONS), value=activation,
                                     description="activation"),
     )
+
+
+def singular_values_figure(spectra, floors, title, dashed=()):
+    """Singular values, largest first, of several kinds of product, on a log axis.
+
+    Each kind is drawn in one colour, one line per seed, and named once in the
+    legend with its number of seeds; each floor is a horizontal line marking
+    the level below which a computed value is round-off rather than a
+    measurement.
+
+    Parameters
+    ----------
+    spectra : dict of str -> list of ndarray of shape (D,)
+        ``label -> [singular values of the product for each seed]``, each
+        sorted largest first and positive.
+    floors : dict of str -> float
+        ``label -> level``; a positive level, e.g. machine epsilon times the
+        largest singular value.
+    title : str
+    dashed : collection of str
+        Labels of ``spectra`` drawn with dashed lines.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; the line of seed ``i`` of ``label`` has gid ``f"{label}|{i}"``,
+        the floor of ``label`` gid ``f"floor|{label}"``.
+
+    Raises
+    ------
+    ValueError
+        If a kind has no seeds, a spectrum is not a 1-D array of positive
+        values, a floor is not a positive number, or a dashed label is unknown.
+    """
+    if not spectra:
+        raise ValueError("expected at least one kind of product, got an empty dict")
+    unknown = sorted(set(dashed) - set(spectra))
+    if unknown:
+        raise ValueError(f"dashed names {unknown}, which are not among the spectra")
+    arrays = {}
+    for label, seeds in spectra.items():
+        if len(seeds) == 0:
+            raise ValueError(f"{label!r} has no spectrum: give one array per seed")
+        arrays[label] = [np.asarray(values, dtype=float) for values in seeds]
+        for values in arrays[label]:
+            if values.ndim != 1 or values.size == 0 or not np.all(values > 0):
+                raise ValueError(f"{label!r}: expected 1-D arrays of positive singular values, "
+                                 f"got one of shape {values.shape} with minimum "
+                                 f"{values.min() if values.size else 'none'}")
+    for label, level in floors.items():
+        if not (np.isfinite(level) and level > 0):
+            raise ValueError(f"floor {label!r} must be a positive number, got {level}")
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for index, (label, seeds) in enumerate(arrays.items()):
+        colour = f"C{index}"
+        style = "--" if label in dashed else "-"
+        for i, values in enumerate(seeds):
+            count = f" ({len(seeds)} seeds)" if len(seeds) > 1 else ""
+            ax.plot(np.arange(1, values.size + 1), values, style, color=colour,
+                    linewidth=1.2 if i == 0 else 0.8, alpha=1.0 if i == 0 else 0.6,
+                    label=label + count if i == 0 else None, gid=f"{label}|{i}")
+    for index, (label, level) in enumerate(floors.items()):
+        ax.axhline(level, color="0.35", linestyle=[":", "-.", "--"][index % 3], linewidth=1.2,
+                   label=label, gid=f"floor|{label}")
+    ax.set_yscale("log")
+    ax.set_xlabel("index of the singular value (1 = largest)")
+    ax.set_ylabel("singular value (log scale)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8)
+    return fig

@@ -1,4 +1,4 @@
-"""helpers.widgets.resnet: the chain's gradients are right; the figure follows every control."""
+"""helpers.widgets.resnet: the chain's gradients are right; the figures draw what they are given."""
 
 import re
 
@@ -18,6 +18,7 @@ from helpers.widgets import (  # noqa: E402
     gradient_flow_explorer,
     gradient_flow_figure,
     gradient_norms,
+    singular_values_figure,
 )
 from helpers.widgets.resnet import _chain_gradients  # noqa: E402
 
@@ -88,7 +89,7 @@ def test_gradient_flow_figure_draws_both_chains_on_a_log_axis():
     assert ax.get_yscale() == "log"
     np.testing.assert_array_equal(line(fig, "plain"), gradient_norms(30, 0.5, "tanh", False))
     np.testing.assert_array_equal(line(fig, "residual"), gradient_norms(30, 0.5, "tanh", True))
-    assert ax.get_xlabel() and ax.get_ylabel() and len(ax.get_legend().get_texts()) == 2
+    assert ax.get_xlabel() and ax.get_ylabel() and len(ax.get_legend().get_texts()) == 3
     assert "30 layers, tanh, weight scale 0.5" in ax.get_title()
     assert fig.get_suptitle() == ""
 
@@ -155,3 +156,45 @@ def test_gradient_flow_explorer_redraws_when_a_control_moves():
 def test_gradient_flow_explorer_rejects_a_bad_start():
     with pytest.raises(ValueError, match="activation must be one of"):
         gradient_flow_explorer(activation="elu")
+
+
+# --------------------------------------------------------------------------- singular values
+
+def spectra():
+    falling = [np.logspace(0, -20, 8), np.logspace(0.3, -18, 8)]
+    flat = [np.linspace(2.0, 0.5, 8)]
+    return {"plain": falling, "residual": flat}
+
+
+def test_singular_values_figure_draws_every_seed_in_one_colour_per_kind_on_a_log_axis():
+    fig = singular_values_figure(spectra(), {"float64 floor": 1e-16}, "a title",
+                                 dashed={"residual"})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_title() == "a title"
+    assert ax.get_xlabel() and ax.get_ylabel()
+    for label, seeds in spectra().items():
+        for i, values in enumerate(seeds):
+            (drawn,) = [ln for ln in ax.lines if ln.get_gid() == f"{label}|{i}"]
+            np.testing.assert_array_equal(drawn.get_xdata(), np.arange(1, 9))
+            np.testing.assert_array_equal(drawn.get_ydata(), values)
+            assert drawn.get_linestyle() == ("--" if label == "residual" else "-")
+    colours = {gid: ln.get_color() for ln in ax.lines if "|" in (gid := ln.get_gid())}
+    assert colours["plain|0"] == colours["plain|1"] != colours["residual|0"]
+    (floor,) = [ln for ln in ax.lines if ln.get_gid() == "floor|float64 floor"]
+    assert np.allclose(floor.get_ydata(), 1e-16)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["plain (2 seeds)", "residual", "float64 floor"]
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(("spectra_", "floors", "dashed", "message"), [
+    ({}, {}, (), "expected at least one kind of product, got an empty dict"),
+    ({"a": []}, {}, (), "'a' has no spectrum: give one array per seed"),
+    ({"a": [np.ones((2, 2))]}, {}, (), "'a': expected 1-D arrays of positive singular values"),
+    ({"a": [np.array([1.0, 0.0])]}, {}, (), "'a': expected 1-D arrays of positive singular values"),
+    ({"a": [np.ones(3)]}, {"floor": 0.0}, (), "floor 'floor' must be a positive number, got 0.0"),
+    ({"a": [np.ones(3)]}, {}, ("b",), "dashed names ['b'], which are not among the spectra"),
+])
+def test_singular_values_figure_rejects_bad_input_by_name(spectra_, floors, dashed, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        singular_values_figure(spectra_, floors, "title", dashed=dashed)

@@ -49,6 +49,18 @@ def _forward_in_place(x, W1, b1, W2, b2):
     return out, (x, W1, W2, a, h)
 
 
+def _forward_second_layer_W1(x, W1, b1, W2, b2):
+    a = x @ W1 + b1
+    h = np.maximum(a, 0.0)
+    return x + h @ W1 + b2, (x, W1, W2, a, h)  # W1 where W2 belongs
+
+
+def _forward_W1_transposed(x, W1, b1, W2, b2):
+    a = x @ W1.T + b1  # a transpose too many
+    h = np.maximum(a, 0.0)
+    return x + h @ W2 + b2, (x, W1, W2, a, h)
+
+
 WRONG_FORWARD = {
     "the skip (+ x) is missing": _forward(skip=False),
     "a ReLU after the sum": _forward(relu_after_sum=True),
@@ -66,6 +78,8 @@ WRONG_FORWARD = {
         x, W2, b1, W1, b2),
     "returns (cache, out) in the wrong order": lambda x, W1, b1, W2, b2: _forward()(
         x, W1, b1, W2, b2)[::-1],
+    "h @ W1 instead of h @ W2 (crashes when D != H)": _forward_second_layer_W1,
+    "x @ W1.T, a transpose too many (crashes when D != H)": _forward_W1_transposed,
 }
 
 
@@ -136,6 +150,30 @@ def _backward_no_T(dout, cache):
     return dout + da @ W1, x.T @ da, da.sum(axis=0), h.T @ dout, dout.sum(axis=0)
 
 
+def _backward_W2_not_transposed(dout, cache):
+    x, W1, W2, a, h = cache
+    da = (dout @ W2) * (a > 0)  # W2 is (H, D): needs its transpose here
+    return dout + da @ W1.T, x.T @ da, da.sum(axis=0), h.T @ dout, dout.sum(axis=0)
+
+
+def _backward_x_not_transposed(dout, cache):
+    x, W1, W2, a, h = cache
+    da = (dout @ W2.T) * (a > 0)
+    return dout + da @ W1.T, x @ da, da.sum(axis=0), h.T @ dout, dout.sum(axis=0)
+
+
+def _backward_h_not_transposed(dout, cache):
+    x, W1, W2, a, h = cache
+    da = (dout @ W2.T) * (a > 0)
+    return dout + da @ W1.T, x.T @ da, da.sum(axis=0), h @ dout, dout.sum(axis=0)
+
+
+def _backward_cache_order(dout, cache):
+    x, W1, W2, h, a = cache  # a and h swapped: the mask still works, dW2 does not
+    da = (dout @ W2.T) * (a > 0)
+    return dout + da @ W1.T, x.T @ da, da.sum(axis=0), h.T @ dout, dout.sum(axis=0)
+
+
 WRONG_BACKWARD = {
     "the skip's dout is missing from dx": _backward(skip="none"),
     "the skip passes 1 instead of dout": _backward(skip="one"),
@@ -155,6 +193,10 @@ WRONG_BACKWARD = {
         dout, cache),
     "only four gradients returned (db2 forgotten)": lambda dout, cache: _backward()(
         dout, cache)[:4],
+    "dout @ W2 without the transpose (crashes when D != H)": _backward_W2_not_transposed,
+    "x @ da without x's transpose (crashes when N != D)": _backward_x_not_transposed,
+    "h @ dout without h's transpose (crashes when N != H)": _backward_h_not_transposed,
+    "a and h swapped when unpacking the cache": _backward_cache_order,
 }
 
 
@@ -189,8 +231,15 @@ def _backward_copy_then_add(dout, cache):
     return dx, x.T.dot(dh), dh.sum(0), h.T.dot(dout), dout.sum(0)
 
 
+def _backward_mask_from_h(dout, cache):
+    x, W1, W2, a, h = cache
+    da = (dout @ W2.T) * (h > 0)  # h > 0 exactly where a > 0
+    return dout + da @ W1.T, x.T @ da, da.sum(axis=0), h.T @ dout, dout.sum(axis=0)
+
+
 RIGHT_BACKWARD = {
     "einsum, np.heaviside and np.add.reduce": _backward_einsum,
+    "the ReLU's mask from h > 0 (the same units as a > 0)": _backward_mask_from_h,
     "a loop of outer products over the batch": _backward_outer_products,
     "masking a new array in place, dx built on a copy of dout": _backward_copy_then_add,
 }
@@ -253,6 +302,8 @@ WRONG_CLIP = {
     "each entry clipped to [-max_norm, max_norm]": _clip(value_clip=True),
     "the factor inverted (total_norm / max_norm)": _clip(inverted=True),
     "min(1, max_norm / total_norm) divides by zero": _clip(zero_safe=False),
+    "np.linalg.norm of the list itself (crashes on mixed shapes)": _clip(
+        lambda grads: float(np.linalg.norm(grads))),
 }
 
 
@@ -289,7 +340,7 @@ RIGHT_CLIP = {
 
 # --------------------------------------------------------------------------- questions
 
-ANSWERS = {"answer_q1": "c", "answer_q2": "b", "answer_q3": "d"}
+ANSWERS = {"answer_q1": "c", "answer_q2": "b", "answer_q3": "d", "answer_q4": "a"}
 
 WRONG_ANSWERS, RIGHT_ANSWERS = choice_zoo(ANSWERS)
 
