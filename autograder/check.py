@@ -36,7 +36,7 @@ from .preprocessors.restorecells import RestoreGradedCells
 from .results import failure_message, format_points, is_test_cell
 from .sandbox import choose_sandbox, default_deny
 from .submissions import notebook_problem
-from .worker import execute_sandboxed
+from .worker import execute_sandboxed, setup_cell_source
 
 __all__ = ["TestResult", "CheckReport", "run_checks", "check_notebook"]
 
@@ -145,9 +145,13 @@ def run_checks(path: str | os.PathLike, timeout: int = 60,
         alone = Path(tmp) / "submission"
         alone.mkdir()
         shutil.copyfile(path, alone / path.name)
+        # The judge runs the tests, as when graded, from the course's setup cell.
+        course_copy = path if report.source else release_path
+        setup = setup_cell_source(course_copy) if course_copy is not None else ""
         nb, _, problems, tampering = execute_sandboxed(
             nb, {}, alone, Path(tmp) / "run", deny=deny, timeout=timeout,
-            memory_mb=memory_mb, mode="validate", sandbox=choose_sandbox("auto")[0])
+            memory_mb=memory_mb, mode="validate", sandbox=choose_sandbox("auto")[0],
+            judge_setup=setup)
     report.problems = problems + [f"the grader would flag this notebook: {t}" for t in tampering]
     for cell in nb.cells:
         if not _is_test(cell):

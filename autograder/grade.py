@@ -43,7 +43,7 @@ from .results import GRADES_HEADER, TESTS_HEADER, GradeRow, TestRow, write_csv
 from .sandbox import choose_sandbox, default_deny
 from .scoring import score_submission
 from .submissions import Submission, find_submissions, stage_submission
-from .worker import Job, NotebookOutcome, run_job
+from .worker import Job, NotebookOutcome, run_job, setup_cell_source
 
 __all__ = ["DEFAULT_TIMEOUT", "DEFAULT_MEMORY_MB", "GradingResult", "grade_class"]
 
@@ -304,10 +304,13 @@ def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, wor
                   submitted=out / "submitted" / submission.student_id / submission.assignment,
                   autograded=out / "autograded" / submission.student_id / submission.assignment,
                   db_url=db_url, timeout=timeout, memory_mb=memory_mb, deny=deny,
-                  sandbox=sandbox)
+                  sandbox=sandbox, setups=tuple(
+                      (name, setup_cell_source(source_root / submission.assignment / f"{name}.ipynb"))
+                      for name in staged.notebooks))
         pending[key] = (submission, digest, staged.problems, job)
 
     attempts = {key: 0 for key in pending}
+    _warm_up_the_judge(source_root, {s.assignment for s, _ in todo})
     # fork: workers start at once with the grader's modules already imported (the
     # parent has no threads of its own at this point); spawn where fork is missing.
     methods = multiprocessing.get_all_start_methods()
@@ -350,6 +353,25 @@ def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, wor
                 _finish(key, row, tests, digest, sources, journal, rows, bar)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _warm_up_the_judge(source_root: Path, assignments: set[str]) -> None:
+    """Import what the judges' setup cells import, once, before the workers are forked.
+
+    Each judge runs its notebook's setup cell (numpy, matplotlib, helpers):
+    imported here, the forked workers find it done instead of paying for it
+    per submission.
+    """
+    import contextlib
+    import io
+
+    for assignment in sorted(assignments):
+        for path in sorted((source_root / assignment).glob("*.ipynb")):
+            source = setup_cell_source(path)
+            lines = [line for line in source.splitlines()
+                     if line.startswith(("import ", "from ")) and "(" not in line]
+            with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
+                exec("\n".join(lines), {})  # noqa: S102 (the course's own imports)
 
 
 def _finish(key, row, tests, digest, sources, journal, rows, bar) -> None:

@@ -254,12 +254,12 @@ def make_audit_hook(deny, writable, log_fd: int):
     return hook
 
 
-def _load_integrity():
-    """autograder/integrity.py, loaded by path so the package (and nbgrader) stay out."""
+def _load(name: str):
+    """autograder/<name>.py, loaded by path so the package (and nbgrader) stay out."""
     import importlib.util
 
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "integrity.py")
-    spec = importlib.util.spec_from_file_location("_autograder_integrity", path)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_autograder_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -305,7 +305,9 @@ def main(argv: list[str] | None = None) -> None:
 
     log_fd = os.open(policy["log_path"], os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
                      0o600)
-    baseline = _load_integrity().baseline_fingerprint()
+    # The judge's calls are answered by the agent (autograder/agent.py).
+    _load("agent").install(app.kernel)
+    baseline = _load("integrity").baseline_fingerprint()
     os.write(log_fd, (json.dumps({"baseline": baseline}) + "\n").encode())
     # Under bubblewrap /tmp and /dev/shm are the kernel's own, gone when it ends.
     private = ["/tmp", "/dev/shm"] if policy.get("mode") == "bwrap" else []

@@ -42,7 +42,8 @@ from .sandbox import (
     read_violations,
 )
 
-__all__ = ["Job", "NotebookOutcome", "run_job", "execute_sandboxed", "NOTEBOOK_TIMEOUT_FACTOR"]
+__all__ = ["Job", "NotebookOutcome", "run_job", "execute_sandboxed", "setup_cell_source",
+           "NOTEBOOK_TIMEOUT_FACTOR"]
 
 # The whole notebook may run this many times the per-cell limit.
 NOTEBOOK_TIMEOUT_FACTOR = 5
@@ -64,6 +65,8 @@ class Job:
     memory_mb: int | None
     deny: tuple[Path, ...]  # folders the student's code may not touch
     sandbox: str = "none"  # "bwrap" or "none", as autograder.sandbox.choose_sandbox decided
+    # notebook name -> the course's setup cell: its graded test cells run in the judge
+    setups: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -73,6 +76,16 @@ class NotebookOutcome:
     name: str
     problems: list[str] = field(default_factory=list)  # why it could not be graded in full
     tampering: list[str] = field(default_factory=list)  # what the integrity checks found
+
+
+def setup_cell_source(path: Path) -> str:
+    """The first code cell of the course's notebook at ``path``: what the judge runs first.
+
+    Read from the course's own file, never from a submission, which a student
+    may have edited.
+    """
+    nb = nbformat.read(str(path), as_version=4)
+    return next((c.source for c in nb.cells if c.cell_type == "code"), "")
 
 
 def _cell_number(nb, index: int) -> int:
@@ -132,7 +145,7 @@ def _explain_stop(error, executor, nb, timeout: int, problems: list[str]) -> Non
 
 def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Path, ...],
                       timeout: int, memory_mb: int | None, mode: str = "autograde",
-                      sandbox: str = "none"):
+                      sandbox: str = "none", judge_setup: str = ""):
     """Run a restored notebook in a confined kernel, as the grader and ``check`` both do.
 
     Parameters
@@ -156,6 +169,10 @@ def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Pat
     sandbox : str
         ``"bwrap"`` to confine the kernel with bubblewrap, ``"none"`` for the
         audit hook alone (see :func:`autograder.sandbox.choose_sandbox`).
+    judge_setup : str
+        The course's setup cell of this notebook. When given, the graded test
+        cells run in the judge (:mod:`autograder.judge`), out of the student's
+        reach; when empty, in the kernel, as nbgrader runs them.
 
     Returns
     -------
@@ -187,7 +204,7 @@ def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Pat
     executor = SandboxExecute(timeout=timeout, interrupt_on_timeout=True,
                               notebook_timeout=NOTEBOOK_TIMEOUT_FACTOR * timeout,
                               kernel_name=kernel_name, startup_timeout=30,
-                              kernel_log=str(private / "kernel.log"))
+                              kernel_log=str(private / "kernel.log"), judge_setup=judge_setup)
     km = kernel_manager_for(private / "kernels", kernel_name, policy)
     try:
         with setenv(NBGRADER_EXECUTION=mode):
@@ -229,7 +246,7 @@ def _execute_notebook(job: Job, name: str, tmp: Path) -> NotebookOutcome:
         nb, resources = step.preprocess(nb, resources)
     nb, resources, problems, tampering = execute_sandboxed(
         nb, resources, job.submitted, tmp, deny=job.deny, timeout=job.timeout,
-        memory_mb=job.memory_mb, sandbox=job.sandbox)
+        memory_mb=job.memory_mb, sandbox=job.sandbox, judge_setup=dict(job.setups).get(name, ""))
     for step in (LimitOutput(), CheckCellMetadata()):
         nb, resources = step.preprocess(nb, resources)
     job.autograded.mkdir(parents=True, exist_ok=True)

@@ -78,6 +78,8 @@ def not_done_message(name: str) -> str:
 
 def _callable_name(function) -> str:
     name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None)
+    if not isinstance(name, str):  # a callable object: its class names it
+        name = getattr(type(function), "__qualname__", None)
     if not isinstance(name, str):
         return "your function"
     return name.rsplit("<locals>.", 1)[-1]
@@ -123,6 +125,9 @@ def describe_call(function, args: tuple = (), kwargs: Mapping | None = None) -> 
 
 def _where(error: BaseException) -> str:
     """The last line of the student's own code the error passed through, if it can be read."""
+    reported = getattr(error, "student_line", None)  # an error from the student's kernel
+    if isinstance(reported, str):
+        return f" at the line `{reported}`" if reported else ""
     frames = traceback.extract_tb(error.__traceback__)
     for frame in reversed(frames):
         filename = frame.filename or ""

@@ -7,19 +7,26 @@
 - nbgrader's per-cell ``timeout`` still applies: the kernel is interrupted and
   the cell gets a ``CellTimeoutError``; a kernel that ignores the interrupt
   runs into the whole-notebook deadline.
+- With ``judge_setup`` (the course's setup cell), graded test cells do not run
+  in the student's kernel: :class:`autograder.judge.Judge` runs them in this
+  process, calling the student's functions through the kernel's agent, and
+  writes their outputs where nbgrader expects them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import threading
 import time
 
+from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
 from traitlets import Bool, Float, Integer, Unicode
 
+from ..results import is_test_cell
 from .trackedexecute import TrackedExecute
 
 __all__ = ["SandboxExecute"]
@@ -40,15 +47,23 @@ class SandboxExecute(TrackedExecute):
     deadline_hit = Bool(False, help="True once the whole-notebook deadline killed the kernel.")
     started_at = Float(0.0, help="time.monotonic() when the kernel became ready.")
 
+    judge_setup = Unicode(
+        "", help="The course's setup cell. When given, graded test cells run in the judge "
+                 "(autograder.judge), not in the student's kernel."
+    ).tag(config=True)
+
     def preprocess(self, nb, resources=None, km=None):
         self._stream_chars: dict[int, int] = {}
         self.deadline_hit = False
         self._watchdog = None
+        self._judge = None
         try:
             return super().preprocess(nb, resources, km=km)
         finally:
             if self._watchdog is not None:
                 self._watchdog.cancel()
+            if self._judge is not None:
+                self._judge.channel.client.stop_channels()
             # nbclient leaves a kernel it did not start running: stop it here.
             if km is not None and km.has_kernel:
                 run_sync(km.shutdown_kernel)(now=True)
@@ -81,9 +96,90 @@ class SandboxExecute(TrackedExecute):
                 self._watchdog.start()
         return client
 
+    async def async_execute_cell(self, cell, cell_index, execution_count=None,
+                                 store_history=True):
+        if self.judge_setup and is_test_cell(cell) and cell.source.strip():
+            from ..judge import KernelDied
+
+            judge = self._judge or self._start_judge()
+            done, box = threading.Event(), {}
+
+            def work():
+                try:
+                    box["outputs"] = judge.run_cell(cell.source, float(self.timeout or 60))
+                except BaseException as error:  # noqa: BLE001 (handed to the event loop)
+                    box["error"] = error
+                finally:
+                    done.set()
+
+            # A thread of our own, not the event loop's executor: in a forked worker
+            # the loop may be the parent's, its executor's threads gone.
+            threading.Thread(target=work, daemon=True).start()
+            while not done.is_set():
+                await asyncio.sleep(0.005)
+            if isinstance(box.get("error"), KernelDied):
+                raise DeadKernelError(str(box["error"])) from None
+            if "error" in box:
+                raise box["error"]
+            cell.outputs = box["outputs"]
+            await self._async_drain_iopub()
+            if any(o.get("ename") == "CellTimeoutError" for o in cell.outputs):
+                await self._async_wait_until_idle()
+            return cell
+        return await super().async_execute_cell(cell, cell_index, execution_count,
+                                                store_history)
+
+    def _start_judge(self):
+        from jupyter_client.blocking import BlockingKernelClient
+
+        from ..judge import Judge, KernelChannel
+
+        client = BlockingKernelClient()
+        client.load_connection_info(self.km.get_connection_info())
+        client.start_channels(iopub=False, stdin=False, hb=False)
+
+        def interrupt():
+            # A message on the control channel reaches a kernel in its own PID namespace.
+            client.control_channel.send(client.session.msg("interrupt_request", {}))
+
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+
+        def alive():
+            return process is None or process.poll() is None
+
+        self._judge = Judge(self.judge_setup, KernelChannel(client, interrupt, alive))
+        return self._judge
+
+    async def _async_drain_iopub(self) -> None:
+        """Discard the status messages the judge's calls left on our IOPub channel.
+
+        Each call is a silent request to the kernel, and the kernel announces
+        busy and idle for it to every client: thousands of messages after a
+        large test, which would delay the next cell past nbclient's wait for
+        its output.
+        """
+        while True:
+            try:
+                await self.kc.get_iopub_msg(timeout=0)
+            except Exception:  # noqa: BLE001 (queue.Empty: nothing left)
+                return
+
+    async def _async_wait_until_idle(self, seconds: float = 10.0) -> None:
+        """After an interrupted call: let the kernel finish what it was doing."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                reply = await self.kc.kernel_info(reply=True, timeout=1)
+            except Exception:  # noqa: BLE001 (still busy)
+                await asyncio.sleep(0.2)
+                continue
+            if reply:
+                return
+
     # nbclient binds the synchronous versions to its own coroutines; rebind them to ours.
     start_new_kernel = run_sync(async_start_new_kernel)
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
+    execute_cell = run_sync(async_execute_cell)
 
     def _kill(self, pid: int) -> None:
         self.deadline_hit = True
