@@ -134,7 +134,7 @@ class Agent:
                 function = getattr(function, target["attr"])
         args = self.wire.decode(request.get("args", []), self._resolve)
         kwargs = self.wire.decode(request.get("kwargs", {"__dict__": []}), self._resolve)
-        arrays = _arrays_in(args, kwargs)
+        arrays = self.wire.arrays_in(args, kwargs)
         before = [a.copy() for a in arrays]
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
@@ -158,7 +158,7 @@ class Agent:
     def _changed(arrays, before):
         """Indexes and new contents of the argument arrays the call wrote into."""
         changed = []
-        for index, (array, old) in enumerate(zip(arrays, before)):
+        for index, (array, old) in enumerate(zip(arrays, before, strict=True)):
             same = array.shape == old.shape and bool(
                 ((array == old) | ((array != array) & (old != old))).all())
             if not same:
@@ -178,27 +178,6 @@ class Agent:
         message = str(error)
         return {"type": type(error).__name__, "mro": mro, "message": message[:2000],
                 "line": line[:300]}
-
-
-def _arrays_in(args, kwargs) -> list:
-    """The numpy arrays among the arguments, in order (top level and inside lists/tuples)."""
-    import numpy as np
-
-    found = []
-
-    def visit(value, depth=0):
-        if isinstance(value, np.ndarray):
-            found.append(value)
-        elif isinstance(value, (list, tuple)) and depth < 4:
-            for item in value:
-                visit(item, depth + 1)
-        elif isinstance(value, dict) and depth < 4:
-            for item in value.values():
-                visit(item, depth + 1)
-
-    visit(list(args))
-    visit(dict(kwargs))
-    return found
 
 
 def install(kernel) -> Agent:

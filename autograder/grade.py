@@ -305,7 +305,8 @@ def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, wor
                   autograded=out / "autograded" / submission.student_id / submission.assignment,
                   db_url=db_url, timeout=timeout, memory_mb=memory_mb, deny=deny,
                   sandbox=sandbox, setups=tuple(
-                      (name, setup_cell_source(source_root / submission.assignment / f"{name}.ipynb"))
+                      (name, setup_cell_source(source_root / submission.assignment
+                                               / f"{name}.ipynb"))
                       for name in staged.notebooks))
         pending[key] = (submission, digest, staged.problems, job)
 

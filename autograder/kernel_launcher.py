@@ -29,7 +29,8 @@ POLICY_ENV = "AUTOGRADER_SANDBOX"
 
 PREIMPORTS = ("numpy", "numpy.testing", "numpy.linalg", "math", "operator", "ctypes",
               "matplotlib.font_manager",  # builds its font cache (runs fc-list) before the hook
-              "matplotlib", "helpers", "helpers.grading", "helpers.expected", "helpers.data", "helpers.gradcheck",
+              "matplotlib", "helpers", "helpers.grading", "helpers.expected", "helpers.data",
+              "helpers.gradcheck",
               "helpers.plots", "helpers.runtime", "helpers.widgets", "helpers.layers",
               "helpers.models", "helpers.optim")
 

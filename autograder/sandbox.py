@@ -243,7 +243,7 @@ def bwrap_command(policy: SandboxPolicy, env: dict[str, str] | None = None) -> l
     return args
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bwrap_problem() -> str | None:
     """Why bubblewrap cannot confine kernels on this machine, or None when it can."""
     exe = shutil.which("bwrap")

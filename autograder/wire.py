@@ -23,8 +23,8 @@ import json
 
 import numpy as np
 
-__all__ = ["WireError", "encode", "decode", "dumps", "loads", "MAX_BYTES", "MAX_DEPTH",
-           "MAX_ITEMS", "DTYPES"]
+__all__ = ["WireError", "encode", "decode", "dumps", "loads", "arrays_in", "MAX_BYTES",
+           "MAX_DEPTH", "MAX_ITEMS", "DTYPES"]
 
 MAX_BYTES = 64 * 2**20
 MAX_DEPTH = 32
@@ -71,7 +71,8 @@ def _encode(value, handle, budget, depth):
     if kind is int:
         return value if abs(value) < 2**63 else {"__int__": str(value)}
     if kind is float:
-        return value if value == value and abs(value) != float("inf") else {"__float__": repr(value)}
+        finite = value == value and abs(value) != float("inf")
+        return value if finite else {"__float__": repr(value)}
     if kind is complex:
         return {"__complex__": [_encode(value.real, None, budget, depth + 1),
                                 _encode(value.imag, None, budget, depth + 1)]}
@@ -164,3 +165,27 @@ def loads(text: str, resolve=None):
     except (ValueError, RecursionError) as error:
         raise WireError(f"a message that is not valid JSON ({error})") from None
     return decode(data, resolve)
+
+
+def arrays_in(args, kwargs) -> list:
+    """The numpy arrays among a call's arguments, in one fixed order.
+
+    Positional arguments first, then keyword arguments, each searched inside
+    lists, tuples and dicts up to four levels down. Both sides of the channel
+    number the arrays a call wrote into by this order, so it is written once.
+    """
+    found = []
+
+    def visit(value, depth=0):
+        if isinstance(value, np.ndarray):
+            found.append(value)
+        elif isinstance(value, (list, tuple)) and depth < 4:
+            for item in value:
+                visit(item, depth + 1)
+        elif isinstance(value, dict) and depth < 4:
+            for item in value.values():
+                visit(item, depth + 1)
+
+    visit(list(args))
+    visit(dict(kwargs))
+    return found

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +60,7 @@ def decode(value):
     return value
 
 
-@lru_cache(maxsize=None)
+@cache
 def _text(topic: str) -> str:
     path = path_of(topic)
     if not path.is_file():

@@ -11,7 +11,6 @@ from nbformat.v4 import new_code_cell
 from autograder.preprocessors.restorecells import RestoreGradedCells
 
 
-
 def _graded_ids(nb):
     return [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
             if c.metadata.get("nbgrader", {}).get("grade")]

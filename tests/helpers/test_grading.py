@@ -192,7 +192,8 @@ def test_assert_close_on_a_large_array_shows_where_it_differs():
 
 def test_a_grading_error_renders_as_its_sentence_alone():
     lines = GradingError("out is wrong: expected 1, got 2.")._render_traceback_()
-    assert len(lines) == 1 and lines[0].endswith("GradingError\x1b[0m: out is wrong: expected 1, got 2.")
+    assert len(lines) == 1
+    assert lines[0].endswith("GradingError\x1b[0m: out is wrong: expected 1, got 2.")
 
 
 def test_call_returns_what_the_function_returns():
