@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import json
 import os
+import stat
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -58,18 +59,35 @@ def _digest(files: Iterable[tuple[str, Path]], kind: bytes) -> str:
     named = [(unicodedata.normalize("NFC", name).encode("utf-8", "surrogateescape"), path)
              for name, path in files]
     for encoded, path in sorted(named, key=lambda pair: pair[0]):
-        h.update(len(encoded).to_bytes(8, "big") + encoded)
-        try:
-            with open(path, "rb") as f:
-                content = hashlib.sha256()
-                while chunk := f.read(_CHUNK):
-                    content.update(chunk)
-            h.update(b"F" + content.digest())
-        except OSError:
-            # A broken link or unreadable file: the grader reports it when it
-            # stages the submission; here it only has to change the digest.
-            h.update(b"U")
+        h.update(len(encoded).to_bytes(8, "big") + encoded + _content_digest(path))
     return h.hexdigest()
+
+
+def _content_digest(path: Path) -> bytes:
+    """What a file contributes to a digest, without following a link or opening a device.
+
+    A link counts by its target's name, a FIFO, socket or device by its kind: the
+    grader reports them (it never follows them) when it stages the submission, and
+    reading ``/dev/zero`` or a FIFO here would never end.
+    """
+    try:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            return b"L" + hashlib.sha256(os.fsencode(os.readlink(path))).digest()
+        if not stat.S_ISREG(info.st_mode):
+            return b"S" + stat.S_IFMT(info.st_mode).to_bytes(4, "big")
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with open(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # swapped since lstat
+                return b"S"
+            content = hashlib.sha256()
+            while chunk := f.read(_CHUNK):
+                content.update(chunk)
+        return b"F" + content.digest()
+    except OSError:
+        # An unreadable file: the grader reports it when it stages the submission;
+        # here it only has to change the digest.
+        return b"U"
 
 
 def submission_digest(folder: str | os.PathLike) -> str:

@@ -164,6 +164,11 @@ class _Proxy:
             raise TypeError(f"'{type(self).__name__}' object is not callable")
         return self._judge.call(self._target, args, kwargs)
 
+    def __call_many__(self, calls):
+        if not self._described.get("callable", False):
+            raise TypeError(f"'{type(self).__name__}' object is not callable")
+        return self._judge.call_many(self._target, calls)
+
     def __getattr__(self, name):
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
@@ -287,6 +292,22 @@ class Judge:
                                      kwargs=self._outgoing(dict(kwargs)))
         self._write_back(reply, args, kwargs)
         return self._value(reply, "the call")
+
+    def call_many(self, target: dict, calls) -> list:
+        """Many calls of one target in one round trip; the first error stops them."""
+        reply = self.channel.request("call_many", target=target,
+                                     calls=self._outgoing([list(args) for args in calls]))
+        self._show_printed(reply)
+        if "error" in reply:
+            error = student_error(reply["error"])
+            error.call_index = int(reply.get("index", 0)) if isinstance(
+                reply.get("index"), int) else 0
+            raise error
+        results = wire.decode(reply.get("value"), self._resolve)
+        if not isinstance(results, list) or len(results) != len(calls):
+            raise ChannelError("the notebook's kernel answered a batch of calls with "
+                               "the wrong number of results")
+        return results
 
     def _write_back(self, reply: dict, args, kwargs) -> None:
         """Copy into our arrays what the student's call wrote into its copies of them."""

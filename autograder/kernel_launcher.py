@@ -266,6 +266,21 @@ def _load(name: str):
     return module
 
 
+def _import_package(name: str, folder: str) -> None:
+    """Import the package in ``folder`` as ``name``, whatever ``sys.path`` holds."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(folder, "__init__.py"), submodule_search_locations=[folder])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+
+
 def main(argv: list[str] | None = None) -> None:
     """Apply the policy in ``AUTOGRADER_SANDBOX`` and start ipykernel with ``argv``."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -292,6 +307,8 @@ def main(argv: list[str] | None = None) -> None:
     here = {"", ".", work_dir, os.getcwd()}
     sys.path[:] = [p for p in sys.path if p not in here]
     import importlib
+    if policy.get("helpers"):
+        _import_package("helpers", policy["helpers"])
     for name in PREIMPORTS:
         try:
             importlib.import_module(name)

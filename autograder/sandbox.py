@@ -44,13 +44,13 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import AutograderError
 
 __all__ = ["SandboxPolicy", "install_kernelspec", "kernel_manager_for", "default_deny",
-           "default_readable", "read_violations", "read_baseline", "KERNEL_ENV",
+           "default_readable", "course_helpers", "read_violations", "read_baseline", "KERNEL_ENV",
            "SANDBOX_CHOICES", "SandboxError", "bwrap_problem", "choose_sandbox",
            "bwrap_command"]
 
@@ -116,6 +116,11 @@ class SandboxPolicy:
         Folders a bubblewrap kernel sees read-only besides the system and the
         Python environment: the course's ``helpers`` and the kernel launcher's
         folder (:func:`default_readable`).
+    helpers : Path or None
+        The course's ``helpers`` package folder (:func:`course_helpers`), which
+        the kernel imports by this path before the working folder is on
+        ``sys.path`` (by default the one the grader imports); None to leave
+        ``helpers`` to ``sys.path``.
     """
 
     work_dir: Path
@@ -124,12 +129,16 @@ class SandboxPolicy:
     log_path: Path
     mode: str = "none"
     readable: tuple[Path, ...] = ()
+    helpers: Path | None = field(default_factory=lambda: course_helpers())
 
     def __post_init__(self):
         self.work_dir = Path(self.work_dir).resolve()
         self.deny = tuple(Path(p).resolve() for p in self.deny)
         self.log_path = Path(self.log_path).resolve()
         self.readable = tuple(Path(p).resolve() for p in self.readable)
+        self.helpers = Path(self.helpers).resolve() if self.helpers else None
+        if self.helpers and not (self.helpers / "__init__.py").is_file():
+            raise ValueError(f"the course's helpers folder {self.helpers} has no __init__.py")
         if self.mode not in ("bwrap", "none"):
             raise ValueError(f"expected sandbox mode 'bwrap' or 'none', got {self.mode!r}")
         if not self.work_dir.is_dir():
@@ -154,7 +163,8 @@ class SandboxPolicy:
                            "deny": [str(p) for p in self.deny],
                            "memory_mb": self.memory_mb,
                            "log_path": str(self.log_path),
-                           "mode": self.mode})
+                           "mode": self.mode,
+                           "helpers": str(self.helpers) if self.helpers else None})
 
 
 def default_deny(course_root: str | os.PathLike, *others: str | os.PathLike) -> tuple[Path, ...]:
@@ -171,12 +181,21 @@ def default_deny(course_root: str | os.PathLike, *others: str | os.PathLike) -> 
     return tuple(denied) + tuple(Path(p).resolve() for p in others)
 
 
+def course_helpers() -> Path | None:
+    """The folder of the ``helpers`` package the grader itself imports (and the judge uses).
+
+    The kernel imports this very package by its path, whatever its ``sys.path``
+    says: a stale editable install or a student's ``helpers/`` must not decide it.
+    """
+    spec = importlib.util.find_spec("helpers")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return Path(locations[0]).resolve() if locations else None
+
+
 def default_readable() -> tuple[Path, ...]:
     """What a bubblewrap kernel must read besides the system and Python: helpers, the launcher."""
-    found = [Path(__file__).resolve().parent]
-    spec = importlib.util.find_spec("helpers")
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        found.append(Path(location).resolve())
+    helpers = course_helpers()
+    found = [Path(__file__).resolve().parent] + ([helpers] if helpers else [])
     return tuple(dict.fromkeys(found))
 
 

@@ -200,7 +200,10 @@ def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Pat
     resources.setdefault("autograder", {})
 
     nonce = secrets.token_hex(16)
-    nb, resources = MarkGradedCells(nonce=nonce).preprocess(nb, resources)
+    # With the judge, no test runs in the kernel: a fingerprint at the start and at the
+    # end tells what the notebook changed; one after every test would tell nothing more.
+    nb, resources = MarkGradedCells(nonce=nonce, fingerprint_every_test=not judge_setup
+                                    ).preprocess(nb, resources)
     executor = SandboxExecute(timeout=timeout, interrupt_on_timeout=True,
                               notebook_timeout=NOTEBOOK_TIMEOUT_FACTOR * timeout,
                               kernel_name=kernel_name, startup_timeout=30,

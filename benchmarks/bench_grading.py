@@ -1,6 +1,7 @@
 """Throughput of ``python -m autograder grade`` against plain serial ``nbgrader autograde``.
 
-Usage: python benchmarks/bench_grading.py [--students N] [--workers 2 1]
+Usage: python benchmarks/bench_grading.py [--students N] [--workers 2 1] [--repeats 3]
+                                         [--sandbox bwrap none]
 
 A class of N copies of a correct submission of the real notebook
 ``solutions/01_convolution_arithmetic/convolution_arithmetic.ipynb`` (built as
@@ -11,12 +12,16 @@ solution cell holding the reference solution) is graded
     temporary course with ``source/`` and ``submitted/<student>/<assignment>/``,
     ``nbgrader generate_assignment`` then one ``nbgrader autograde`` call for
     the whole class;
-(b) by ``python -m autograder grade`` with each ``--workers`` value asked for.
+(b) by ``python -m autograder grade`` with each ``--workers`` value and each
+    ``--sandbox`` mode asked for (the judge always on).
 
 Every run is timed end to end from a cold start, including the gradebook
 set-up, and checked: a run that did not give every student full marks is
-reported as failed, not timed. Prints a Markdown table for BENCHMARKS.md. The
-issue's target (issue 4) is a ratio of at least 1.8 with 2 workers.
+reported as failed, not timed. Each configuration runs ``--repeats`` times;
+the table gives the median and the range. A second table times one submission
+through the grader's layers (the kernel alone, bubblewrap, the judge) with
+``execute_sandboxed``, to say what each costs. The machine (CPU model, BLAS
+kernel) is printed with the tables. Prints Markdown for BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import csv
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -105,6 +111,8 @@ def _last_line(text: str) -> str:
 def time_plain_nbgrader(class_dir: Path, students: list[str], work: Path) -> Timing:
     """(a): generate_assignment, then one serial ``nbgrader autograde`` for the class."""
     course = work / "plain"
+    if course.exists():
+        shutil.rmtree(course)
     shutil.copytree(ROOT / "solutions" / ASSIGNMENT, course / "source" / ASSIGNMENT)
     shutil.copytree(class_dir, course / "submitted")
     nbgrader_cmd = [sys.executable, "-m", "nbgrader"]
@@ -128,12 +136,15 @@ def time_plain_nbgrader(class_dir: Path, students: list[str], work: Path) -> Tim
     return Timing("plain nbgrader autograde", 1, len(students), seconds)
 
 
-def time_autograder(class_dir: Path, students: list[str], work: Path, workers: int) -> Timing:
-    """(b): ``python -m autograder grade`` with ``workers`` workers."""
-    out = work / f"autograder-{workers}"
+def time_autograder(class_dir: Path, students: list[str], work: Path, workers: int,
+                    sandbox: str = "auto") -> Timing:
+    """(b): ``python -m autograder grade`` with ``workers`` workers and ``--sandbox sandbox``."""
+    out = work / f"autograder-{workers}-{sandbox}"
+    if out.exists():
+        shutil.rmtree(out)
     command = [sys.executable, "-m", "autograder", "grade", str(class_dir), "--out", str(out),
-               "--workers", str(workers), "--course", str(ROOT)]
-    name = "python -m autograder grade"
+               "--workers", str(workers), "--course", str(ROOT), "--sandbox", sandbox]
+    name = f"autograder grade, sandbox {sandbox}, judge"
     start = time.perf_counter()
     done = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=RUN_LIMIT,
                           stdin=subprocess.DEVNULL)
@@ -154,19 +165,90 @@ def time_autograder(class_dir: Path, students: list[str], work: Path, workers: i
     return Timing(name, workers, len(students), seconds)
 
 
+def machine() -> str:
+    """The CPU model and the BLAS library and kernel numpy uses here."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            model = next((line.split(":", 1)[1].strip() for line in handle
+                          if line.startswith("model name")), model)
+    except OSError:
+        pass
+    blas = "unknown BLAS"
+    try:
+        from threadpoolctl import threadpool_info
+
+        info = next((i for i in threadpool_info() if i.get("user_api") == "blas"), None)
+        if info:
+            blas = f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')})"
+    except ImportError:
+        pass
+    return f"{model}, {os.cpu_count()} cores, {blas}"
+
+
+def summarise(runs: list[Timing]) -> Timing:
+    """One row for repeated runs: the median time, with the range in the note."""
+    times = [t.seconds for t in runs if t.seconds is not None]
+    first = runs[0]
+    if len(times) < len(runs):
+        failed = next(t for t in runs if t.seconds is None)
+        return Timing(first.grader, first.workers, first.students, None, failed.note)
+    note = f"{min(times):.1f}-{max(times):.1f}" if len(times) > 1 else ""
+    return Timing(first.grader, first.workers, first.students, statistics.median(times), note)
+
+
 def format_table(timings: list[Timing], baseline: Timing) -> str:
-    lines = ["| grader | workers | submissions | wall time (s) | submissions/min "
-             "| throughput vs plain nbgrader |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| grader | workers | submissions | median wall time (s) | range (s) "
+             "| submissions/min | throughput vs plain nbgrader |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for t in timings:
         if t.seconds is None:
-            lines.append(f"| {t.grader} | {t.workers} | {t.students} | failed | - | "
+            lines.append(f"| {t.grader} | {t.workers} | {t.students} | failed | - | - | "
                          f"- ({t.note}) |")
             continue
         ratio = ("-" if baseline.per_minute is None
                  else f"{t.per_minute / baseline.per_minute:.2f}x")
         lines.append(f"| {t.grader} | {t.workers} | {t.students} | {t.seconds:.1f} | "
-                     f"{t.per_minute:.1f} | {ratio} |")
+                     f"{t.note or '-'} | {t.per_minute:.1f} | {ratio} |")
+    return "\n".join(lines)
+
+
+def time_layers(repeats: int) -> str:
+    """One reference submission through execute_sandboxed, layer by layer; a Markdown table."""
+    from autograder.sandbox import bwrap_problem, default_deny
+    from autograder.worker import execute_sandboxed, setup_cell_source
+
+    source = ROOT / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    configurations = [("kernel and audit hook (--sandbox none), tests in the kernel", "none",
+                       False),
+                      ("+ the judge (--sandbox none)", "none", True)]
+    if bwrap_problem() is None:
+        configurations += [("bubblewrap, tests in the kernel", "bwrap", False),
+                           ("bubblewrap + the judge (the default)", "bwrap", True)]
+    with tempfile.TemporaryDirectory(prefix="bench-release-") as tmp:
+        release_assignment(ROOT, ASSIGNMENT, Path(tmp) / ASSIGNMENT)
+        submission = reference_submission(Path(tmp) / ASSIGNMENT / f"{NOTEBOOK}.ipynb", source)
+    lines = ["| layers | median (s) | range (s) |", "|---|---:|---:|"]
+    base = None
+    for label, sandbox, judged in configurations:
+        times = []
+        for _ in range(repeats):
+            with tempfile.TemporaryDirectory(prefix="bench-layers-") as tmp:
+                folder = Path(tmp) / "submission"
+                folder.mkdir()
+                nb = nbformat.from_dict(submission)
+                start = time.perf_counter()
+                _, _, problems, tampering = execute_sandboxed(
+                    nb, {}, folder, Path(tmp) / "run", deny=default_deny(ROOT), timeout=60,
+                    memory_mb=2048, sandbox=sandbox,
+                    judge_setup=setup_cell_source(source) if judged else "")
+                times.append(time.perf_counter() - start)
+                if problems or tampering:
+                    raise SystemExit(f"{label}: {problems + tampering}")
+        median = statistics.median(times)
+        base = median if base is None else base
+        extra = "" if median is base else f" (+{median - base:.1f})"
+        lines.append(f"| {label} | {median:.1f}{extra} | {min(times):.1f}-{max(times):.1f} |")
     return "\n".join(lines)
 
 
@@ -176,20 +258,33 @@ def main(argv: list[str] | None = None) -> int:
                         help="number of copies of the correct submission (default 12)")
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 1], metavar="W",
                         help="worker counts to time the autograder with (default: 2 1)")
+    parser.add_argument("--repeats", type=int, default=3, metavar="R",
+                        help="runs of each configuration; the median is reported (default 3)")
+    parser.add_argument("--sandbox", nargs="+", default=["bwrap", "none"],
+                        choices=["auto", "bwrap", "none"],
+                        help="sandbox modes to time with 2 workers (default: bwrap none)")
     args = parser.parse_args(argv)
-    if args.students < 1:
-        parser.error(f"expected at least one student, got {args.students}")
+    if args.students < 1 or args.repeats < 1:
+        parser.error("expected at least one student and one repeat")
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         work = Path(tmp)
         class_dir = work / "class"
         students = write_class(class_dir, args.students)
-        baseline = time_plain_nbgrader(class_dir, students, work)
-        timings = [baseline] + [time_autograder(class_dir, students, work, w)
-                                for w in args.workers]
-    print(f"Grading {args.students} correct submissions of {ASSIGNMENT} "
-          f"({os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"nbgrader {nbgrader.__version__}); each run timed end to end from a cold start.\n")
+        baseline = summarise([time_plain_nbgrader(class_dir, students, work)
+                              for _ in range(args.repeats)])
+        timings = [baseline]
+        for workers in args.workers:
+            modes = args.sandbox if workers == max(args.workers) else args.sandbox[:1]
+            for mode in modes:
+                timings.append(summarise([time_autograder(class_dir, students, work, workers,
+                                                          mode) for _ in range(args.repeats)]))
+    print(f"Grading {args.students} correct submissions of {ASSIGNMENT} built from the release "
+          f"on {machine()}, Python {platform.python_version()}, nbgrader "
+          f"{nbgrader.__version__}; each run timed end to end from a cold start, "
+          f"{args.repeats} runs each.\n")
     print(format_table(timings, baseline))
+    print(f"\nOne submission, layer by layer (median of {args.repeats}):\n")
+    print(time_layers(args.repeats))
     return 0 if all(t.seconds is not None for t in timings) else 1
 
 

@@ -29,6 +29,7 @@ import numpy as np
 __all__ = [
     "GradingError",
     "call",
+    "call_many",
     "check",
     "unpack",
     "attribute",
@@ -211,6 +212,34 @@ def attribute(obj, name: str, owner: str = "your object"):
         _fail(not_done_message(owner))
     except Exception as error:  # noqa: BLE001 (reported to the student as one sentence)
         _fail(f"reading {owner}.{name} raised {type(error).__name__}: {error}.")
+
+
+def call_many(function: Callable, calls, hint: str | None = None) -> list:
+    """``[function(*args) for args in calls]``, with :func:`call`'s sentences on failure.
+
+    ``calls`` is a sequence of argument tuples. Under the grader's judge, where
+    ``function`` lives in the student's kernel, all the calls travel in one
+    round trip (the function's class then offers ``__call_many__``); use it
+    for long lists of small calls whose arguments the function does not modify.
+    """
+    calls = [tuple(args) for args in calls]
+    many = getattr(type(function), "__call_many__", None)
+    if many is None:
+        return [call(function, *args, hint=hint) for args in calls]
+    try:
+        results = many(function, calls)
+    except GradingError:
+        raise
+    except NotImplementedError:
+        _fail(not_done_message(_callable_name(function)))
+    except Exception as error:  # noqa: BLE001 (reported to the student as one sentence)
+        index = getattr(error, "call_index", 0)
+        args = calls[index] if 0 <= index < len(calls) else ()
+        tip = f" {hint}" if hint else ""
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        reason = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+        _fail(f"{describe_call(function, args)} raised {reason}{_where(error)}.{tip}")
+    return list(results)
 
 
 def check(condition, message: str) -> None:

@@ -21,7 +21,7 @@ import json
 
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import TraitError, Unicode, validate
+from traitlets import Bool, TraitError, Unicode, validate
 
 from ..integrity import FINGERPRINT_CODE, compare, parse_fingerprint
 from ..results import is_test_cell
@@ -63,6 +63,11 @@ class MarkGradedCells(NbGraderPreprocessor):
                  "student code cannot know it in advance."
     ).tag(config=True)
 
+    fingerprint_every_test = Bool(
+        True, help="Take a fingerprint after every graded test cell (tests run in the "
+                   "kernel); with the judge, the start and the end suffice."
+    ).tag(config=True)
+
     @validate("nonce")
     def _valid_nonce(self, proposal):
         return _check_nonce(proposal)
@@ -89,7 +94,8 @@ class MarkGradedCells(NbGraderPreprocessor):
             if is_test_cell(cell):
                 source = cell.source.rstrip("\n")
                 cell.source = source + "\n" + _done_line(self.nonce, meta.get("grade_id", ""))
-                cells.append(self.integrity_cell())
+                if self.fingerprint_every_test:
+                    cells.append(self.integrity_cell())
         cells.append(self.integrity_cell())
         nb.cells = cells
         return nb, resources

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -14,9 +18,55 @@ from . import factories as F
 
 
 def tree_digest(root: Path) -> dict[str, str]:
-    """Relative path -> sha256 of every file under ``root``."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    """Relative path -> sha256 of every file under ``root`` (a link by its target's name).
+
+    Links are never followed: a submission may hold ``loop -> .`` or ``zeros -> /dev/zero``.
+    """
+    digest = {}
+    for folder, _, files in os.walk(root):
+        for name in files:
+            path = Path(folder, name)
+            if path.is_symlink():
+                value = "link:" + os.readlink(path)
+            elif path.is_file():
+                value = hashlib.sha256(path.read_bytes()).hexdigest()
+            else:
+                value = "special"
+            digest[str(path.relative_to(root))] = value
+    return dict(sorted(digest.items()))
+
+
+def reap(process: subprocess.Popen) -> None:
+    """Kill what is left of ``process``'s session (started with ``start_new_session``)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
+def run_reaped(command: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """``subprocess.run`` in a session of its own, every process of which is gone after it.
+
+    The grader's workers and kernels outlive a killed grader unless its whole session
+    is killed, whether the run ended, failed or timed out.
+    """
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        reap(process)
+        stdout, stderr = process.communicate()
+        stderr += f"\n(killed after {timeout:.0f} s)"
+    finally:
+        reap(process)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def grade_cli(*args) -> list[str]:
+    """The command line of ``python -m autograder`` with ``args``."""
+    return [sys.executable, "-m", "autograder", *map(str, args)]
 
 
 @pytest.fixture(scope="module")

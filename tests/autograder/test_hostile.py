@@ -33,7 +33,7 @@ from nbgrader.api import Gradebook
 
 from . import factories as F
 from . import hostile as H
-from .conftest import tree_digest
+from .conftest import reap, tree_digest
 
 pytestmark = pytest.mark.slow
 
@@ -481,9 +481,7 @@ def test_interrupted_run_resumes_without_losing_or_duplicating(small_class, smal
         except subprocess.TimeoutExpired:
             pytest.fail(f"the grader was still running 60 s after {signal.Signals(signum).name}")
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        reap(process)  # the workers and kernels of a grader that ended or not
         log.seek(0)
         said = log.read()
         log.close()
