@@ -324,7 +324,10 @@ def main(argv: list[str] | None = None) -> None:
     log_fd = os.open(policy["log_path"], os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
                      0o600)
     # The judge's calls are answered by the agent (autograder/agent.py).
-    _load("agent").install(app.kernel)
+    # Its socket sits beside the connection file, in the channel folder only the
+    # grader and this kernel can reach; it is bound now, before the hook is armed.
+    _load("agent").install(app.kernel, os.path.join(os.path.dirname(policy["log_path"]),
+                                                    "judge.sock"))
     baseline = _load("integrity").baseline_fingerprint()
     os.write(log_fd, (json.dumps({"baseline": baseline}) + "\n").encode())
     # Under bubblewrap /tmp and /dev/shm are the kernel's own, gone when it ends.

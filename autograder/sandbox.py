@@ -347,18 +347,20 @@ def kernel_manager_for(kernels_dir: str | os.PathLike, kernel_name: str,
                        policy: SandboxPolicy | None = None, **kwargs):
     """An ``AsyncKernelManager`` that starts ``kernel_name`` from ``kernels_dir``.
 
-    With a bubblewrap ``policy`` the kernel has no network: it is reached over
-    Unix sockets (ZeroMQ's ``ipc`` transport) in the policy's channel folder.
+    With a ``policy``, the connection file (and the judge's socket beside it)
+    lives in the policy's channel folder, which student code may not read. With
+    a bubblewrap policy the kernel has no network: it is reached over Unix
+    sockets (ZeroMQ's ``ipc`` transport) in that folder too.
     """
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
 
     specs = KernelSpecManager(kernel_dirs=[str(kernels_dir)])
+    if policy is not None:
+        kwargs.setdefault("connection_file", str(policy.channel_dir / "connection.json"))
     if policy is not None and policy.mode == "bwrap":
-        channel = policy.channel_dir
         kwargs.setdefault("transport", "ipc")
-        kwargs.setdefault("ip", str(channel / "kernel"))
-        kwargs.setdefault("connection_file", str(channel / "connection.json"))
+        kwargs.setdefault("ip", str(policy.channel_dir / "kernel"))
     return AsyncKernelManager(kernel_name=kernel_name, kernel_spec_manager=specs, **kwargs)
 
 

@@ -31,7 +31,6 @@ import csv
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,7 @@ from pathlib import Path
 
 import nbformat
 import nbgrader
+from machine import machine, median_and_range
 from nbgrader.api import Gradebook
 
 from autograder.demo import solution_source
@@ -165,27 +165,6 @@ def time_autograder(class_dir: Path, students: list[str], work: Path, workers: i
     return Timing(name, workers, len(students), seconds)
 
 
-def machine() -> str:
-    """The CPU model and the BLAS library and kernel numpy uses here."""
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            model = next((line.split(":", 1)[1].strip() for line in handle
-                          if line.startswith("model name")), model)
-    except OSError:
-        pass
-    blas = "unknown BLAS"
-    try:
-        from threadpoolctl import threadpool_info
-
-        info = next((i for i in threadpool_info() if i.get("user_api") == "blas"), None)
-        if info:
-            blas = f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')})"
-    except ImportError:
-        pass
-    return f"{model}, {os.cpu_count()} cores, {blas}"
-
-
 def summarise(runs: list[Timing]) -> Timing:
     """One row for repeated runs: the median time, with the range in the note."""
     times = [t.seconds for t in runs if t.seconds is not None]
@@ -193,8 +172,8 @@ def summarise(runs: list[Timing]) -> Timing:
     if len(times) < len(runs):
         failed = next(t for t in runs if t.seconds is None)
         return Timing(first.grader, first.workers, first.students, None, failed.note)
-    note = f"{min(times):.1f}-{max(times):.1f}" if len(times) > 1 else ""
-    return Timing(first.grader, first.workers, first.students, statistics.median(times), note)
+    median, spread = median_and_range(times)
+    return Timing(first.grader, first.workers, first.students, median, spread)
 
 
 def format_table(timings: list[Timing], baseline: Timing) -> str:
@@ -245,10 +224,10 @@ def time_layers(repeats: int) -> str:
                 times.append(time.perf_counter() - start)
                 if problems or tampering:
                     raise SystemExit(f"{label}: {problems + tampering}")
-        median = statistics.median(times)
+        median, spread = median_and_range(times)
         base = median if base is None else base
-        extra = "" if median is base else f" (+{median - base:.1f})"
-        lines.append(f"| {label} | {median:.1f}{extra} | {min(times):.1f}-{max(times):.1f} |")
+        extra = "" if median is base else f" ({median - base:+.1f})"
+        lines.append(f"| {label} | {median:.1f}{extra} | {spread} |")
     return "\n".join(lines)
 
 

@@ -63,7 +63,10 @@ class SandboxExecute(TrackedExecute):
             if self._watchdog is not None:
                 self._watchdog.cancel()
             if self._judge is not None:
-                self._judge.channel.client.stop_channels()
+                close = getattr(self._judge.channel, "close", None)
+                if close is not None:
+                    close()
+                self._judge_client.stop_channels()
             # nbclient leaves a kernel it did not start running: stop it here.
             if km is not None and km.has_kernel:
                 run_sync(km.shutdown_kernel)(now=True)
@@ -132,11 +135,12 @@ class SandboxExecute(TrackedExecute):
     def _start_judge(self):
         from jupyter_client.blocking import BlockingKernelClient
 
-        from ..judge import Judge, KernelChannel
+        from ..judge import Judge, KernelChannel, SocketChannel
 
+        info = self.km.get_connection_info()
         client = BlockingKernelClient()
-        client.load_connection_info(self.km.get_connection_info())
-        client.start_channels(iopub=False, stdin=False, hb=False)
+        client.load_connection_info(info)
+        client.start_channels(shell=True, iopub=False, stdin=False, hb=False)
 
         def interrupt():
             # A message on the control channel reaches a kernel in its own PID namespace.
@@ -147,7 +151,16 @@ class SandboxExecute(TrackedExecute):
         def alive():
             return process is None or process.poll() is None
 
-        self._judge = Judge(self.judge_setup, KernelChannel(client, interrupt, alive))
+        channel = None
+        connection_file = getattr(self.km, "connection_file", "")
+        if connection_file:
+            path = os.path.join(os.path.dirname(connection_file), "judge.sock")
+            try:
+                channel = SocketChannel(path, info["key"], interrupt, alive)
+            except OSError:
+                channel = None  # an agent without its socket still answers on the shell
+        self._judge_client = client
+        self._judge = Judge(self.judge_setup, channel or KernelChannel(client, interrupt, alive))
         return self._judge
 
     async def _async_drain_iopub(self) -> None:

@@ -6,13 +6,19 @@ with a judge setup cell) and reads the outputs of its graded test cells.
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from autograder import wire
+from autograder.agent import Agent, _SocketServer
+from autograder.judge import SocketChannel
 from autograder.sandbox import choose_sandbox
 from autograder.worker import execute_sandboxed
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow
 
 SETUP = "import numpy as np\nfrom helpers import grading"
 
@@ -86,6 +92,7 @@ def _outputs(nb) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def judged(tmp_path_factory):
+    """The test cells below, run by the judge; and how many requests took the fast socket."""
     tests = [
         'out = grading.call(double, np.arange(3.0))\n'
         'grading.assert_close(out, [0, 2, 4], "double")\nprint("ok 0")',
@@ -107,58 +114,99 @@ def judged(tmp_path_factory):
     root = tmp_path_factory.mktemp("judge")
     (root / "src").mkdir()
     nb = new_notebook(cells=_run(tests))
-    nb, _, problems, tampering = execute_sandboxed(
-        nb, {}, root / "src", root / "run", deny=(), timeout=4, memory_mb=1024,
-        sandbox=choose_sandbox("auto")[0], judge_setup=SETUP)
-    return _outputs(nb), problems, tampering
+    counted = []
+    real = SocketChannel.request
+
+    def request(self, op, **fields):
+        counted.append(op)
+        return real(self, op, **fields)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SocketChannel, "request", request)
+        nb, _, problems, tampering = execute_sandboxed(
+            nb, {}, root / "src", root / "run", deny=(), timeout=4, memory_mb=1024,
+            sandbox=choose_sandbox("auto")[0], judge_setup=SETUP)
+    return _outputs(nb), problems, tampering, counted
 
 
+@slow
 def test_calls_return_plain_data_and_the_students_prints_are_shown(judged):
-    outputs, _, _ = judged
+    outputs, _, _, _ = judged
     assert outputs[0] == ("computing\nok 0\n", "")
 
 
+@slow
 def test_an_input_modified_in_place_is_seen_by_the_test(judged):
     text, error = judged[0][1]
     assert "ok 1" not in text and "modified x in place" in error
 
 
+@slow
 def test_a_students_class_is_used_through_a_proxy(judged):
     assert judged[0][2] == ("ok 2\n", "")
 
 
+@slow
 def test_an_impostor_object_never_reaches_the_comparison(judged):
     text, error = judged[0][3]
     assert "ok 3" not in text
     assert error.startswith("GradingError: impostor should be an array of numbers, got a Yes")
 
 
+@slow
 def test_a_crash_in_student_code_is_one_sentence_with_the_students_line(judged):
     _, error = judged[0][4]
     assert error.startswith("GradingError: crash(x=an array of shape (2, 3)) raised ValueError")
     assert "at the line `return x @ x`" in error and error.endswith("Check the shapes.")
 
 
+@slow
 def test_plain_data_of_the_notebook_is_read(judged):
     assert judged[0][5] == ("ok 5\n", "")
 
 
+@slow
 def test_patches_in_the_students_kernel_do_not_change_a_verdict(judged):
-    outputs, _, tampering = judged
+    outputs, _, tampering, _ = judged
     assert outputs[6][1].startswith("GradingError: a wrong value is wrong")
     assert "numpy.allclose was replaced" in tampering        # still reported, for review
 
 
+@slow
 def test_a_missing_name_is_a_name_error(judged):
     assert judged[0][7][1] == "NameError: name 'not_defined_anywhere' is not defined"
 
 
+@slow
 def test_a_call_that_never_returns_times_out_and_the_kernel_recovers(judged):
-    outputs, problems, _ = judged
+    outputs, problems, _, _ = judged
     assert outputs[8][1].startswith("CellTimeoutError")
     assert outputs[9] == ("ok 9\n", "")
 
 
+@slow
+def test_the_calls_take_the_agents_socket_not_the_shell_channel(judged):
+    assert judged[3].count("call") >= 8 and "lookup" in judged[3]
+
+
+@slow
+def test_a_call_that_ignores_interrupts_times_out_and_the_notebook_still_ends(tmp_path):
+    student = ("import signal\n\ndef stubborn():\n"
+               "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        pass\n")
+    nb = new_notebook(cells=_run(['print("ok")', "grading.call(stubborn)", 'print("after")'],
+                                 student=student))
+    (tmp_path / "src").mkdir()
+    nb, _, problems, _ = execute_sandboxed(
+        nb, {}, tmp_path / "src", tmp_path / "run", deny=(), timeout=3, memory_mb=1024,
+        sandbox=choose_sandbox("auto")[0], judge_setup=SETUP)
+    outputs = _outputs(nb)
+    assert outputs[0] == ("ok\n", "")
+    assert outputs[1][1].startswith("CellTimeoutError")
+    assert outputs[2] == ("after\n", "")     # a test that needs nothing of the kernel
+    assert len(problems) == 1 and "ran longer than" in problems[0]
+
+
+@slow
 def test_a_kernel_that_dies_during_a_call_is_reported_where_it_died(tmp_path):
     student = "def die():\n    import os\n    os._exit(3)\n"
     nb = new_notebook(cells=_run(['print("ok")', "grading.call(die)", 'print("never")'],
@@ -169,3 +217,43 @@ def test_a_kernel_that_dies_during_a_call_is_reported_where_it_died(tmp_path):
         sandbox=choose_sandbox("auto")[0], judge_setup=SETUP)
     assert problems == ["the kernel stopped while running cell 4"]
     assert _outputs(nb)[0] == ("ok\n", "")
+
+
+# --- the agent's socket, without a kernel --------------------------------------------------
+
+@pytest.fixture
+def served(tmp_path):
+    """An agent serving ``double`` on a Unix socket from an event loop of its own thread."""
+    agent = Agent({"double": lambda x: 2 * x, "answer": 42}, wire=wire)
+    path = str(tmp_path / "judge.sock")
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    def run():
+        asyncio.set_event_loop(loop)
+        _SocketServer(agent, path, b"the-session-key").listen()
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    ready.wait(5)
+    yield path
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+def test_the_socket_answers_the_judge_with_plain_data(served):
+    channel = SocketChannel(served, b"the-session-key", interrupt=lambda: None)
+    try:
+        reply = channel.request("call", target={"name": "double"},
+                                args=wire.encode([21]))
+        assert wire.decode(reply["value"]) == 42
+        assert wire.decode(channel.request("lookup", name="answer")["value"]) == 42
+    finally:
+        channel.close()
+
+
+def test_the_socket_answers_nothing_without_the_kernels_session_key(served):
+    with pytest.raises(OSError, match="did not answer"):
+        SocketChannel(served, b"a-guessed-key", interrupt=lambda: None, connect_timeout=2)
