@@ -5,7 +5,6 @@
 The Python entry points are re-exported here for scripts and tests.
 """
 
-from .check import check_notebook, run_checks
 from .errors import (
     AutograderError,
     CourseError,
@@ -15,10 +14,28 @@ from .errors import (
     SubmissionsError,
     UnknownAssignmentError,
 )
-from .feedback import generate_feedback
-from .grade import grade_class
-from .release import release_assignment, release_course
-from .report import build_report, summary_text
+
+# The entry points load their module (and nbgrader) when first used, so that the
+# command line starts fast and each command imports only what it needs.
+_LAZY = {
+    "build_report": "report",
+    "check_notebook": "check",
+    "generate_feedback": "feedback",
+    "grade_class": "grade",
+    "release_assignment": "release",
+    "release_course": "release",
+    "run_checks": "check",
+    "summary_text": "report",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AutograderError",

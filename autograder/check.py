@@ -35,12 +35,11 @@ from .errors import NotebookError
 from .preprocessors.restorecells import RestoreGradedCells
 from .results import failure_message, format_points, is_test_cell
 from .sandbox import choose_sandbox, default_deny
+from .settings import DEFAULT_MEMORY_MB
 from .submissions import notebook_problem
 from .worker import execute_sandboxed, setup_cell_source
 
 __all__ = ["TestResult", "CheckReport", "run_checks", "check_notebook"]
-
-DEFAULT_MEMORY_MB = 2048
 
 
 @dataclass(frozen=True)

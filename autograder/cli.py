@@ -12,29 +12,33 @@ import sys
 import time
 from pathlib import Path
 
-from .check import check_notebook
-from .course import default_course_root
-from .demo import format_table, run_demo
 from .errors import AutograderError
-from .feedback import generate_feedback
-from .grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, grade_class
-from .release import release_course
-from .report import build_report, summary_text
 from .sandbox import SANDBOX_CHOICES, choose_sandbox
-from .worker import NOTEBOOK_TIMEOUT_FACTOR
+from .settings import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, NOTEBOOK_TIMEOUT_FACTOR
+
+# Each command imports its own module (and nbgrader, nbclient) when it runs:
+# `--help` and a mistyped option answer at once.
 
 __all__ = ["build_parser", "main"]
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        message = f"expected a whole number of seconds, got {text!r}"
-        raise argparse.ArgumentTypeError(message) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {value}")
-    return value
+def _positive(unit: str):
+    """An argparse type: a positive whole number of ``unit``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            message = f"expected a whole number of {unit}, got {text!r}"
+            raise argparse.ArgumentTypeError(message) from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number of {unit}, got {value}")
+        return value
+
+    parse.__name__ = f"number of {unit}"
+    return parse
+
+
+_seconds, _workers, _megabytes = _positive("seconds"), _positive("workers"), _positive("MB")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,12 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder SUBMISSIONS/<student_id>/<NN_topic>/<notebook>.ipynb")
     grade.add_argument("--out", type=Path, default=Path("grading"), metavar="DIR",
                        help="output folder (default: grading/)")
-    grade.add_argument("--timeout", type=_positive_int, default=DEFAULT_TIMEOUT,
+    grade.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT,
                        metavar="SECONDS", help=f"time limit per cell (default {DEFAULT_TIMEOUT}); "
                             f"the whole notebook gets {NOTEBOOK_TIMEOUT_FACTOR} times as long")
-    grade.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+    grade.add_argument("--workers", type=_workers, default=None, metavar="N",
                        help="submissions graded at once (default: the number of cores)")
-    grade.add_argument("--memory-mb", type=_positive_int, default=DEFAULT_MEMORY_MB,
+    grade.add_argument("--memory-mb", type=_megabytes, default=DEFAULT_MEMORY_MB,
                        metavar="MB", help="memory limit of each notebook's kernel "
                                           f"(default {DEFAULT_MEMORY_MB})")
     grade.add_argument("--db", default=None, metavar="URL",
@@ -76,10 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", parents=[common],
                                 help="run a notebook's visible tests before handing it in")
     check.add_argument("notebook", type=Path, metavar="NOTEBOOK")
-    check.add_argument("--memory-mb", type=_positive_int, default=DEFAULT_MEMORY_MB,
+    check.add_argument("--memory-mb", type=_megabytes, default=DEFAULT_MEMORY_MB,
                        metavar="MB",
                        help=f"memory limit of the kernel (default {DEFAULT_MEMORY_MB})")
-    check.add_argument("--timeout", type=_positive_int, default=DEFAULT_TIMEOUT,
+    check.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT,
                        metavar="SECONDS", help=f"time limit per cell (default {DEFAULT_TIMEOUT})")
 
     feedback = commands.add_parser("feedback", parents=[common],
@@ -101,18 +105,25 @@ def build_parser() -> argparse.ArgumentParser:
                                help="grade a synthetic class built from the solutions")
     demo.add_argument("--out", type=Path, default=Path("grading/demo"), metavar="DIR",
                       help="output folder (default: grading/demo)")
-    demo.add_argument("--timeout", type=_positive_int, default=DEFAULT_TIMEOUT,
+    demo.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT,
                       metavar="SECONDS", help=f"time limit per cell (default {DEFAULT_TIMEOUT})")
     return parser
 
 
 def _run(args: argparse.Namespace) -> int:
+    from .course import default_course_root
+
     course = args.course if args.course is not None else default_course_root()
     if args.command == "release":
+        from .release import release_course
+
         for path in release_course(course, args.assignments):
             print(f"released {path}")
         return 0
     if args.command == "grade":
+        from .demo import format_table
+        from .grade import grade_class
+
         start = time.monotonic()
         mode, note = choose_sandbox(args.sandbox)
         print(note, flush=True)
@@ -128,18 +139,26 @@ def _run(args: argparse.Namespace) -> int:
               f"({time.monotonic() - start:.0f} s)")
         return 0
     if args.command == "check":
+        from .check import check_notebook
+
         return check_notebook(args.notebook, timeout=args.timeout, memory_mb=args.memory_mb,
                               course_root=course)
     if args.command == "feedback":
+        from .feedback import generate_feedback
+
         pages = generate_feedback(args.out, course, db_url=args.db,
                                   hide_hidden=args.hide_hidden_tests)
         print(f"wrote {len(pages)} feedback pages under {Path(args.out) / 'feedback'}")
         return 0
     if args.command == "report":
+        from .report import build_report, summary_text
+
         build_report(args.out)
         print(summary_text(args.out))
         return 0
     if args.command == "demo":
+        from .demo import run_demo
+
         run_demo(course, args.out, timeout=args.timeout)
         return 0
     raise AssertionError(f"unhandled command {args.command}")  # argparse prevents this

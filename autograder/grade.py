@@ -42,15 +42,12 @@ from .release import record_assignment
 from .results import GRADES_HEADER, TESTS_HEADER, GradeRow, TestRow, write_csv
 from .sandbox import choose_sandbox, default_deny
 from .scoring import score_submission
+from .settings import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from .submissions import Submission, find_submissions, stage_submission
 from .worker import Job, NotebookOutcome, run_job, setup_cell_source
 
 __all__ = ["DEFAULT_TIMEOUT", "DEFAULT_MEMORY_MB", "GradingResult", "grade_class"]
 
-DEFAULT_TIMEOUT = 60
-DEFAULT_MEMORY_MB = 2048
-# A job whose worker process died is tried this many times before it gets an error row.
-WORKER_ATTEMPTS = 2
 
 
 @dataclass
@@ -81,13 +78,14 @@ def _in_gradebook(db_url: str, assignment: str, student_id: str) -> bool:
     return True
 
 
-def _grader_failed(reason: str) -> bool:
-    """Whether a recorded error was the grader's fault, to be tried again on a rerun."""
-    return "the grader could not" in reason or "grader's worker" in reason
+def _grader_failed(entry: dict) -> bool:
+    """Whether a recorded result was the grader's fault, to be tried again on a rerun."""
+    return bool(entry.get("grader_fault"))
 
 
-def _entry(row: GradeRow, tests: list[TestRow], digest: str, source: str) -> dict:
-    return {**asdict(row), "digest": digest, "source": source,
+def _entry(row: GradeRow, tests: list[TestRow], digest: str, source: str,
+           grader_fault: bool = False) -> dict:
+    return {**asdict(row), "digest": digest, "source": source, "grader_fault": grader_fault,
             "tests": [asdict(t) for t in tests], "finished_at": time.time()}
 
 
@@ -141,7 +139,7 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
         Submissions graded at once; default the number of cores.
     timeout : int
         Seconds each cell may run; the whole notebook gets
-        ``worker.NOTEBOOK_TIMEOUT_FACTOR`` times that.
+        ``settings.NOTEBOOK_TIMEOUT_FACTOR`` times that.
     memory_mb : int or None
         Memory limit of each notebook's kernel, in MB.
     db_url : str, optional
@@ -204,6 +202,7 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
                                                    _sqlite_path(db_url)) if p is not None))
     rows: dict[tuple[str, str], tuple[GradeRow, list[TestRow]]] = {}
     todo: list[tuple[Submission, str]] = []
+    reused = 0  # results taken from the journal, unchanged since
     for submission in submissions:
         key = (submission.student_id, submission.assignment)
         if submission.assignment not in known:
@@ -213,12 +212,12 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
             continue
         digest = submission_digest(submission.path)
         entry = journal.lookup(*key, digest, sources[submission.assignment])
-        if (entry is not None and not _grader_failed(entry["reason"])
+        if (entry is not None and not _grader_failed(entry)
                 and _in_gradebook(db_url, submission.assignment, submission.student_id)):
             rows[key] = _rows_from_entry(entry)
+            reused += 1
         else:
             todo.append((submission, digest))
-    reused = len(rows)
 
     bar = _Progress(len(todo), progress)
     try:
@@ -310,48 +309,59 @@ def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, wor
                       for name in staged.notebooks))
         pending[key] = (submission, digest, staged.problems, job)
 
-    attempts = {key: 0 for key in pending}
     _warm_up_the_judge(source_root, {s.assignment for s, _ in todo})
     # fork: workers start at once with the grader's modules already imported (the
     # parent has no threads of its own at this point); spawn where fork is missing.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    while pending:
+
+    def finish(key, outcomes):
+        _, digest, problems, _ = pending.pop(key)
+        row, tests = score_submission(db_url, out, *key, problems, outcomes)
+        fault = any(o.grader_fault for o in outcomes)
+        _finish(key, row, tests, digest, sources, journal, rows, bar, grader_fault=fault)
+
+    queue = list(pending)  # jobs not started yet, in order
+    suspects: list[tuple[str, str]] = []  # jobs running when a worker died: each tried alone
+    while queue or suspects:
         interrupted.check()
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=context)
-        futures = {}
+        alone = bool(suspects)
+        source = suspects if alone else queue
+        size = 1 if alone else min(workers, len(queue))
+        pool = ProcessPoolExecutor(max_workers=size, mp_context=context)
+        running: dict = {}
         try:
-            for key, (_, _, _, job) in pending.items():
-                attempts[key] += 1
-                futures[pool.submit(run_job, job)] = key
-            while futures:
-                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            while source or running:
+                # No more jobs in flight than workers: when a worker dies, only the
+                # jobs it may have been running are suspects.
+                while source and len(running) < size:
+                    key = source.pop(0)
+                    running[pool.submit(run_job, pending[key][3])] = key
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
                 interrupted.check()
                 for future in done:
-                    key = futures.pop(future)
                     try:
                         outcomes = future.result()
                     except BrokenProcessPool:
                         raise
                     except Exception as error:  # noqa: BLE001 (the grader's bug costs one row, not the class)
-                        name = pending[key][3].notebooks[0]
                         outcomes = [NotebookOutcome(name, problems=[
-                            f"the grader could not run this notebook ({type(error).__name__})"])]
-                    _, digest, problems, _ = pending.pop(key)
-                    row, tests = score_submission(db_url, out, *key, problems, outcomes)
-                    _finish(key, row, tests, digest, sources, journal, rows, bar)
+                            f"the grader could not run this notebook ({type(error).__name__})"],
+                            grader_fault=True) for name in pending[running[future]][3].notebooks]
+                    finish(running.pop(future), outcomes)
         except BrokenProcessPool:
-            # A worker died (not a kernel: those are separate processes). Retry what was
-            # in flight; a job that kills its worker twice gets an error row. A worker
-            # killed by Ctrl-C is no reason to retry.
+            # A worker process died (not a kernel: those are processes of their own).
+            # Alone, the job it ran is the cause: it gets an error row. With others, every
+            # job in flight is tried again, alone; a worker killed by Ctrl-C is no reason.
             interrupted.check()
-            for key in [k for k in pending if attempts[k] >= WORKER_ATTEMPTS]:
-                _, digest, problems, job = pending.pop(key)
-                outcomes = [NotebookOutcome(name, problems=[
-                    "the grader's worker stopped while grading this notebook"])
-                    for name in job.notebooks]
-                row, tests = score_submission(db_url, out, *key, problems, outcomes)
-                _finish(key, row, tests, digest, sources, journal, rows, bar)
+            in_flight = list(running.values())
+            if alone:
+                for key in in_flight:
+                    finish(key, [NotebookOutcome(name, problems=[
+                        "the grader's worker stopped while grading this notebook"],
+                        grader_fault=True) for name in pending[key][3].notebooks])
+            else:
+                suspects.extend(in_flight)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -375,7 +385,8 @@ def _warm_up_the_judge(source_root: Path, assignments: set[str]) -> None:
                 exec("\n".join(lines), {})  # noqa: S102 (the course's own imports)
 
 
-def _finish(key, row, tests, digest, sources, journal, rows, bar) -> None:
-    journal.record(_entry(row, tests, digest, sources[key[1]]))
+def _finish(key, row, tests, digest, sources, journal, rows, bar, *,
+            grader_fault: bool = False) -> None:
+    journal.record(_entry(row, tests, digest, sources[key[1]], grader_fault))
     rows[key] = (row, tests)
     bar.update(row.status)

@@ -41,12 +41,11 @@ from .sandbox import (
     read_baseline,
     read_violations,
 )
+from .settings import NOTEBOOK_TIMEOUT_FACTOR
 
 __all__ = ["Job", "NotebookOutcome", "run_job", "execute_sandboxed", "setup_cell_source",
            "NOTEBOOK_TIMEOUT_FACTOR"]
 
-# The whole notebook may run this many times the per-cell limit.
-NOTEBOOK_TIMEOUT_FACTOR = 5
 # A kernel that fails to start is started again, up to this many attempts in all.
 KERNEL_START_ATTEMPTS = 3
 
@@ -76,6 +75,7 @@ class NotebookOutcome:
     name: str
     problems: list[str] = field(default_factory=list)  # why it could not be graded in full
     tampering: list[str] = field(default_factory=list)  # what the integrity checks found
+    grader_fault: bool = False  # the grader failed, not the notebook: tried again on a rerun
 
 
 def setup_cell_source(path: Path) -> str:
@@ -275,10 +275,12 @@ def run_job(job: Job) -> list[NotebookOutcome]:
                     if attempt < KERNEL_START_ATTEMPTS:
                         continue
                     outcomes.append(NotebookOutcome(name, problems=[
-                        "the grader could not start a kernel for this notebook"]))
+                        "the grader could not start a kernel for this notebook"],
+                        grader_fault=True))
                 except Exception as error:  # noqa: BLE001 (one notebook's failure must not stop the class)
                     detail = str(error).splitlines()[0] if str(error) else type(error).__name__
                     outcomes.append(NotebookOutcome(name, problems=[
-                        f"the grader could not run this notebook ({detail[:200]})"]))
+                        f"the grader could not run this notebook ({detail[:200]})"],
+                        grader_fault=True))
             break
     return outcomes

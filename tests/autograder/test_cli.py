@@ -48,3 +48,22 @@ def test_usage_errors_come_from_argparse(capsys):
         main(["grade"])
     assert exit_info.value.code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+def test_the_command_line_starts_without_nbgrader():
+    """`--help` and a mistyped option answer at once: nbgrader loads only for a command."""
+    probe = ("import sys\nfrom autograder.cli import build_parser\nbuild_parser()\n"
+             "print(sorted(m for m in ('nbgrader', 'nbclient', 'nbconvert') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+@pytest.mark.parametrize("option, words", [
+    ("--workers", "expected a positive number of workers, got 0"),
+    ("--timeout", "expected a positive number of seconds, got 0"),
+    ("--memory-mb", "expected a positive number of MB, got 0"),
+])
+def test_a_zero_limit_is_named_by_its_unit(tmp_path, option, words):
+    result = run_cli("grade", tmp_path, option, "0")
+    assert result.returncode == 2 and words in result.stderr

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import csv
+import json
+import os
 
 import pytest
 from nbgrader.api import Gradebook, SubmittedAssignment
 
+from autograder import worker
 from autograder.grade import grade_class
 from autograder.results import GRADES_HEADER, TESTS_HEADER
 
-from .conftest import tree_digest
+from . import factories as F
+from .conftest import tree_digest, write_submission
 
 pytestmark = pytest.mark.slow
 
@@ -93,3 +97,38 @@ def test_submissions_folder_is_left_unchanged(graded, class_folder):
 def test_gradebook_lives_in_the_output_folder_only(graded, course):
     assert (graded["out"] / "gradebook.db").is_file()
     assert not list(course.rglob("gradebook.db"))
+
+
+# --- a worker process that dies takes only its own submission ------------------------------
+
+KILLER = "kills-its-worker"
+
+
+def run_job_or_die(job):
+    """The real job, except for one student whose job kills the worker process itself."""
+    if job.student_id == KILLER:
+        os._exit(7)
+    return worker.run_job(job)
+
+
+def test_a_worker_that_dies_takes_only_its_own_submission(course, released, tmp_path,
+                                                          monkeypatch):
+    honest = [f"honest-{k:02d}" for k in range(6)]
+    for student in honest[:3] + [KILLER] + honest[3:]:
+        write_submission(tmp_path / "class", student, F.student_notebook(released, F.RIGHT))
+    monkeypatch.setattr("autograder.grade.run_job", run_job_or_die)
+    out = tmp_path / "grading"
+    result = grade_class(tmp_path / "class", course, out, workers=2, timeout=TIMEOUT)
+    rows = {r.student_id: r for r in result.grades}
+    assert sorted(rows) == sorted(honest + [KILLER])
+    assert all((rows[s].status, rows[s].score) == ("graded", "3") for s in honest), rows
+    assert rows[KILLER].status == "error"
+    assert "the grader's worker stopped" in rows[KILLER].reason
+    entries = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
+    faults = {e["student_id"] for e in entries if e.get("grader_fault")}
+    assert faults == {KILLER}, "the fault is recorded as a field, for the rerun to retry"
+    assert (result.graded, result.reused) == (7, 0)
+
+    again = grade_class(tmp_path / "class", course, out, workers=2, timeout=TIMEOUT)
+    assert (again.graded, again.reused) == (1, 6)   # only the grader's failure is retried
+    assert {r.student_id: r for r in again.grades}[KILLER].status == "error"
