@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
@@ -42,11 +43,15 @@ from .release import record_assignment
 from .results import GRADES_HEADER, TESTS_HEADER, GradeRow, TestRow, write_csv
 from .sandbox import choose_sandbox, default_deny
 from .scoring import score_submission
-from .settings import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+from .settings import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, NOTEBOOK_TIMEOUT_FACTOR
 from .submissions import Submission, find_submissions, stage_submission
 from .worker import Job, NotebookOutcome, run_job, setup_cell_source
 
-__all__ = ["DEFAULT_TIMEOUT", "DEFAULT_MEMORY_MB", "GradingResult", "grade_class"]
+__all__ = ["DEFAULT_TIMEOUT", "DEFAULT_MEMORY_MB", "GradingResult", "grade_class", "job_limit"]
+
+#: Seconds per notebook, beyond its kernel's own limit, that grading one submission may
+#: take for everything else (a kernel start that is retried, restoring, scoring).
+JOB_GRACE = 120
 
 
 
@@ -330,15 +335,28 @@ def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, wor
         size = 1 if alone else min(workers, len(queue))
         pool = ProcessPoolExecutor(max_workers=size, mp_context=context)
         running: dict = {}
+        deadlines: dict = {}
+        overdue: set[tuple[str, str]] = set()
         try:
             while source or running:
                 # No more jobs in flight than workers: when a worker dies, only the
                 # jobs it may have been running are suspects.
                 while source and len(running) < size:
                     key = source.pop(0)
-                    running[pool.submit(run_job, pending[key][3])] = key
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    future = pool.submit(run_job, pending[key][3])
+                    running[future] = key
+                    deadlines[future] = time.monotonic() + job_limit(pending[key][3])
+                soonest = min(deadlines[f] for f in running)
+                done, _ = wait(running, timeout=max(soonest - time.monotonic(), 0.0),
+                               return_when=FIRST_COMPLETED)
                 interrupted.check()
+                late = [f for f in running if f not in done and deadlines[f] <= time.monotonic()]
+                if late:
+                    # A job past the limit of a whole submission, whatever step it is in
+                    # (staging, restoring, the kernel, scoring): its worker is stopped.
+                    overdue.update(running[f] for f in late)
+                    _stop_workers(pool)
+                    continue
                 for future in done:
                     try:
                         outcomes = future.result()
@@ -355,6 +373,11 @@ def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, wor
             # job in flight is tried again, alone; a worker killed by Ctrl-C is no reason.
             interrupted.check()
             in_flight = list(running.values())
+            for key in [k for k in in_flight if k in overdue]:
+                in_flight.remove(key)
+                finish(key, [NotebookOutcome(name, problems=[
+                    f"grading took longer than {job_limit(pending[key][3])} s, the grader's "
+                    "limit for one submission"]) for name in pending[key][3].notebooks])
             if alone:
                 for key in in_flight:
                     finish(key, [NotebookOutcome(name, problems=[
@@ -366,6 +389,22 @@ def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, wor
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def job_limit(job: Job) -> int:
+    """Seconds a whole submission may take, every step included: each notebook's own
+    limit (``NOTEBOOK_TIMEOUT_FACTOR`` times a cell's) plus :data:`JOB_GRACE` per notebook
+    for starting kernels, restoring cells and writing results."""
+    return len(job.notebooks) * (NOTEBOOK_TIMEOUT_FACTOR * job.timeout + JOB_GRACE)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's worker processes: the pool breaks, its jobs are accounted for."""
+    # ProcessPoolExecutor keeps its processes in ``_processes`` (pid -> Process) and has
+    # no public way to stop one that is busy.
+    for process in list(getattr(pool, "_processes", {}).values()):
+        with contextlib.suppress(Exception):
+            process.kill()
+
+
 def _warm_up_the_judge(source_root: Path, assignments: set[str]) -> None:
     """Import what the judges' setup cells import, once, before the workers are forked.
 
@@ -373,7 +412,6 @@ def _warm_up_the_judge(source_root: Path, assignments: set[str]) -> None:
     imported here, the forked workers find it done instead of paying for it
     per submission.
     """
-    import contextlib
     import io
 
     for assignment in sorted(assignments):

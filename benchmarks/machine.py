@@ -24,6 +24,7 @@ def machine() -> str:
         pass
     blas = "unknown BLAS"
     try:
+        import numpy  # noqa: F401 (threadpoolctl sees only the libraries already loaded)
         from threadpoolctl import threadpool_info
 
         info = next((i for i in threadpool_info() if i.get("user_api") == "blas"), None)

@@ -102,12 +102,16 @@ def test_gradebook_lives_in_the_output_folder_only(graded, course):
 # --- a worker process that dies takes only its own submission ------------------------------
 
 KILLER = "kills-its-worker"
+STUCK = "never-ends"
 
 
 def run_job_or_die(job):
     """The real job, except for one student whose job kills the worker process itself."""
     if job.student_id == KILLER:
         os._exit(7)
+    if job.student_id == STUCK:  # stuck outside the kernel, where no cell limit applies
+        import time
+        time.sleep(3600)
     return worker.run_job(job)
 
 
@@ -132,3 +136,17 @@ def test_a_worker_that_dies_takes_only_its_own_submission(course, released, tmp_
     again = grade_class(tmp_path / "class", course, out, workers=2, timeout=TIMEOUT)
     assert (again.graded, again.reused) == (1, 6)   # only the grader's failure is retried
     assert {r.student_id: r for r in again.grades}[KILLER].status == "error"
+
+
+def test_a_submission_stuck_outside_its_kernel_is_stopped_at_the_whole_job_limit(
+        course, released, tmp_path, monkeypatch):
+    for student in ("honest-a", STUCK, "honest-b"):
+        write_submission(tmp_path / "class", student, F.student_notebook(released, F.RIGHT))
+    monkeypatch.setattr("autograder.grade.run_job", run_job_or_die)
+    monkeypatch.setattr("autograder.grade.JOB_GRACE", 6)   # the limit: 5 x 2 s + 6 s = 16 s
+    result = grade_class(tmp_path / "class", course, tmp_path / "grading", workers=2, timeout=2)
+    rows = {r.student_id: r for r in result.grades}
+    assert rows[STUCK].status == "error"
+    assert rows[STUCK].reason == ("grading took longer than 16 s, the grader's limit for one "
+                                  "submission")
+    assert all(rows[s].status == "graded" for s in ("honest-a", "honest-b")), rows
