@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .errors import SubmissionsError
+from .submissions import class_prefix
 
 __all__ = ["ArchiveError", "extract_class", "is_archive", "MAX_BYTES", "MAX_ENTRIES"]
 
@@ -71,14 +72,9 @@ def extract_class(zip_path: str | os.PathLike, dest: str | os.PathLike, *,
     when the entry says so, cp437 otherwise). Files are written ``0644`` and
     folders ``0755``, whatever the archive says.
 
-    An archive whose entries all lie in one top folder ``T`` is *wrapped*
-    (as LMS exports often are) when at least one notebook lies at
-    ``T/<student>/<assignment>/<name>.ipynb`` or deeper, and none at
-    ``T/<x>/<name>.ipynb`` (which would make ``T`` a student and ``x`` an
-    assignment). The rule is applied again to what ``T`` holds, so
-    ``export/class/<student>/...`` works. The one layout it misreads is a
-    class of a single student whose every notebook lies in a subfolder of
-    the assignment folder.
+    Top folders that wrap the whole class (``export/<student>/...``, as LMS
+    exports often are) are skipped by the rule a class folder is read with
+    (:func:`autograder.submissions.class_prefix`).
 
     Parameters
     ----------
@@ -136,7 +132,7 @@ def extract_class(zip_path: str | os.PathLike, dest: str | os.PathLike, *,
         except BaseException:
             _clean(dest, created)
             raise
-    return dest.joinpath(*_wrapper(entries))
+    return dest.joinpath(*class_prefix((e.parts, e.is_dir) for e in entries))
 
 
 def _validated_entries(infos: list[zipfile.ZipInfo], name: str) -> list[_Entry]:
@@ -293,15 +289,3 @@ def _copy_limited(src: BinaryIO, target: Path, budget: int, declared: int) -> in
     return written
 
 
-def _wrapper(entries: list[_Entry]) -> tuple[str, ...]:
-    """The top folders to skip to reach the student folders (see :func:`extract_class`)."""
-    prefix: tuple[str, ...] = ()
-    while True:
-        rest = [(e.parts[len(prefix):], e.is_dir) for e in entries]
-        tops = {r[0] for r, _ in rest if r}
-        if len(tops) != 1 or any(len(r) == 1 and not is_dir for r, is_dir in rest):
-            return prefix
-        depths = [len(r) for r, is_dir in rest if not is_dir and r[-1].lower().endswith(".ipynb")]
-        if not any(depth >= 4 for depth in depths) or 3 in depths:
-            return prefix
-        prefix += (tops.pop(),)

@@ -60,6 +60,7 @@ class CheckReport:
     warnings: list[str] = field(default_factory=list)  # changed or deleted graded cells
     source: bool = False  # the instructor's source notebook, checked as it stands
     problems: list[str] = field(default_factory=list)  # time, memory, kernel death, tampering
+    release: str = ""  # the released notebook compared with, and how it was recognised
 
     @property
     def ok(self) -> bool:
@@ -74,10 +75,39 @@ def _is_test(cell) -> bool:
     return is_test_cell(cell) and bool(_meta(cell).get("grade_id"))
 
 
-def find_release(path: Path, course_root: Path) -> Path | None:
-    """The released notebook with the same file name, if the course has exactly one."""
-    matches = sorted((course_root / RELEASE_DIR).glob(f"*/{path.name}"))
-    return matches[0] if len(matches) == 1 else None
+def _cell_sources(nb) -> set[str]:
+    return {" ".join(c.source.split()) for c in nb.cells if c.source.strip()}
+
+
+def find_release(path: Path, nb, course_root: Path) -> tuple[Path | None, str]:
+    """The released notebook ``nb`` (read from ``path``) is a copy of, and how it was told.
+
+    By file name when exactly one release has it; else by content: the release
+    most of whose graded cells (nbgrader's ids) or, with the metadata stripped,
+    most of whose cells (their text) the notebook holds, at least half of them,
+    and clearly more than any other release's.
+    """
+    released = sorted((course_root / RELEASE_DIR).glob("*/*.ipynb"))
+    by_name = [p for p in released if p.name == path.name]
+    if len(by_name) == 1:
+        return by_name[0], "by its file name"
+    mine_ids = {_meta(c).get("grade_id") for c in nb.cells} - {None, ""}
+    mine_text = _cell_sources(nb)
+    scores = []
+    for candidate in released:
+        try:
+            release = nbformat.read(str(candidate), as_version=4)
+        except Exception:  # noqa: BLE001 (an unreadable release is no candidate)
+            continue
+        ids = {_meta(c).get("grade_id") for c in release.cells} - {None, ""}
+        text = _cell_sources(release)
+        by_ids = len(ids & mine_ids) / len(ids) if ids else 0.0
+        by_text = len(text & mine_text) / len(text) if text else 0.0
+        scores.append((max(by_ids, by_text), candidate))
+    scores.sort(reverse=True)
+    if scores and scores[0][0] >= 0.5 and (len(scores) == 1 or scores[1][0] < scores[0][0] - 0.2):
+        return scores[0][1], "by its content"
+    return None, ""
 
 
 def _compare_with_release(nb, release) -> list[str]:
@@ -99,6 +129,28 @@ def _compare_with_release(nb, release) -> list[str]:
             warnings.append(f"the answer cell {name} is missing or lost its grading "
                             "information; put your answer back in the released cell")
     return warnings
+
+
+def _syntax_errors(nb) -> list[str]:
+    """A sentence for each answer or other cell that could not even be parsed.
+
+    Its names are then missing, and the tests that use them fail with a
+    ``NameError`` that hides the real cause.
+    """
+    found = []
+    number = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        number += 1
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") in (
+                    "SyntaxError", "IndentationError", "TabError"):
+                name = _meta(cell).get("grade_id")
+                where = f"code cell {number}" + (f" ({name})" if name else "")
+                found.append(f"{where} has a {output['ename']}: {output.get('evalue', '')}; "
+                             "nothing in it ran, so the tests that use it fail too")
+    return found
 
 
 def run_checks(path: str | os.PathLike, timeout: int = 60,
@@ -124,14 +176,22 @@ def run_checks(path: str | os.PathLike, timeout: int = 60,
             cell.outputs, cell.execution_count = [], None
     report = CheckReport(tests=[])
     report.source = path.resolve().is_relative_to((root / SOURCE_DIR).resolve())
-    release_path = None if report.source else find_release(path, root)
+    release_path, how = (None, "") if report.source else find_release(path, nb, root)
+    if release_path is not None:
+        report.release = f"{release_path.relative_to(root)} (recognised {how})"
     if report.source:
         pass  # the original itself: nothing to compare with or restore
     elif release_path is not None:
         release = nbformat.read(str(release_path), as_version=4)
+        # Cells that lost their metadata are recognised first, as the grader does.
+        nb = RestoreGradedCells().reattach_from_notebook(nb, release)
         report.warnings = _compare_with_release(nb, release)
         nb = RestoreGradedCells().restore_from_notebook(nb, release)
     else:  # no released copy to compare with: nbgrader's checksums still tell an edit
+        report.problems.append(
+            "check cannot tell which assignment this notebook belongs to: no released "
+            f"notebook is called {path.name} or holds most of its cells, so changed or "
+            "deleted tests cannot be found and the estimate may be wrong")
         report.warnings = [
             f"the test cell {_meta(c)['grade_id']} was changed; the grader runs the original, "
             "so undo your change"
@@ -151,7 +211,9 @@ def run_checks(path: str | os.PathLike, timeout: int = 60,
             nb, {}, alone, Path(tmp) / "run", deny=deny, timeout=timeout,
             memory_mb=memory_mb, mode="validate", sandbox=choose_sandbox("auto")[0],
             judge_setup=setup)
-    report.problems = problems + [f"the grader would flag this notebook: {t}" for t in tampering]
+    report.problems += problems + [f"the grader would flag this notebook: {t}"
+                                   for t in tampering]
+    report.problems += _syntax_errors(nb)
     for cell in nb.cells:
         if not _is_test(cell):
             continue
@@ -177,6 +239,8 @@ def check_notebook(path: str | os.PathLike, timeout: int = 60,
     if report.source:
         echo("This is the instructor's source notebook: its tests run as they stand, "
              "hidden tests included.")
+    elif report.release:
+        echo(f"Compared with the release {report.release}.")
     for result in report.tests:
         echo(f"PASS {result.grade_id}" if result.passed
              else f"FAIL {result.grade_id}: {result.message}")
@@ -186,7 +250,7 @@ def check_notebook(path: str | os.PathLike, timeout: int = 60,
         echo(f"PROBLEM: {problem}")
     if not report.tests:
         echo("No graded test cells found in this notebook.")
-        return 0 if report.ok else 1
+        return 1
     passed = sum(r.passed for r in report.tests)
     earned = sum(r.points for r in report.tests if r.passed)
     total = sum(r.points for r in report.tests)

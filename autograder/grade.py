@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -44,7 +44,7 @@ from .results import GRADES_HEADER, TESTS_HEADER, GradeRow, TestRow, write_csv
 from .sandbox import choose_sandbox, default_deny
 from .scoring import score_submission
 from .settings import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, NOTEBOOK_TIMEOUT_FACTOR
-from .submissions import Submission, find_submissions, stage_submission
+from .submissions import Submission, stage_submission, survey_class
 from .worker import Job, NotebookOutcome, run_job, setup_cell_source
 
 __all__ = ["DEFAULT_TIMEOUT", "DEFAULT_MEMORY_MB", "GradingResult", "grade_class", "job_limit"]
@@ -67,6 +67,7 @@ class GradingResult:
     graded: int  # submissions graded in this run
     reused: int  # submissions taken from the journal, unchanged since
     sandbox_note: str = ""  # what confined the kernels, in one line
+    unplaced: list[tuple[str, str]] = field(default_factory=list)  # notebooks in no row: why
 
 
 def _sqlite_path(db_url: str) -> Path | None:
@@ -186,7 +187,15 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
         raise SubmissionsError(f"{given} is neither a folder of submissions nor a zip file")
     else:
         folder = given.resolve()
-    submissions = find_submissions(folder)
+    names = {path.stem: a for a in known for path in (source_root / a).glob("*.ipynb")}
+    survey = survey_class(folder, names)
+    submissions = survey.submissions
+    if not submissions:
+        listed = "; ".join(f"{path}: {why}" for path, why in survey.unplaced[:5])
+        raise SubmissionsError(
+            f"{given} holds no submissions; expected <student_id>/<assignment>/<notebook>.ipynb"
+            + (f" ({len(survey.unplaced)} notebooks could not be placed: {listed})"
+               if survey.unplaced else ""))
     db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
     check_gradebook_url(db_url)
     ensure_alembic_on_path()
@@ -238,7 +247,8 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
         bar.close()
     grades, tests, grades_csv, tests_csv = _write_csvs(out, rows)
     return GradingResult(grades, tests, grades_csv, tests_csv, db_url,
-                         graded=len(rows) - reused, reused=reused, sandbox_note=sandbox_note)
+                         graded=len(rows) - reused, reused=reused, sandbox_note=sandbox_note,
+                         unplaced=survey.unplaced)
 
 
 class _Interrupted:

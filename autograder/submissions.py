@@ -23,7 +23,8 @@ import nbformat
 
 from .errors import SubmissionsError
 
-__all__ = ["Submission", "Staged", "find_submissions", "notebook_problem", "stage_submission",
+__all__ = ["Submission", "Staged", "ClassSurvey", "survey_class", "class_prefix",
+           "find_submissions", "notebook_problem", "stage_submission",
            "copy_safely", "MAX_FILES", "MAX_FOLDER_MB", "MAX_NOTEBOOK_MB", "MAX_CELLS"]
 
 # Folders no student is called: what archivers, git and Jupyter leave behind.
@@ -52,19 +53,79 @@ class Staged:
     problems: list[str]
 
 
-def find_submissions(folder: str | os.PathLike) -> list[Submission]:
-    """Every ``<student_id>/<assignment>/`` folder under ``folder``, sorted.
+def class_prefix(entries) -> tuple[str, ...]:
+    """The top folders to skip to reach the student folders: one rule for folders and zips.
+
+    ``entries`` are ``(parts, is_dir)`` pairs, every file and folder of the
+    class by its path's parts. A class whose entries all lie in one top
+    folder ``T`` is *wrapped* (as exports often are) when at least one
+    notebook lies at ``T/<student>/<assignment>/<name>.ipynb`` or deeper, and
+    none at ``T/<x>/<name>.ipynb`` (which would make ``T`` a student and ``x``
+    an assignment). The rule is applied again to what ``T`` holds, so
+    ``export/class/<student>/...`` works. The one layout it misreads is a
+    class of a single student whose every notebook lies in a subfolder of the
+    assignment folder.
+    """
+    entries = [(tuple(parts), bool(is_dir)) for parts, is_dir in entries]
+    prefix: tuple[str, ...] = ()
+    while True:
+        rest = [(parts[len(prefix):], is_dir) for parts, is_dir in entries]
+        tops = {r[0] for r, _ in rest if r}
+        if len(tops) != 1 or any(len(r) == 1 and not is_dir for r, is_dir in rest):
+            return prefix
+        depths = [len(r) for r, is_dir in rest if not is_dir and r[-1].lower().endswith(".ipynb")]
+        if not any(depth >= 4 for depth in depths) or 3 in depths:
+            return prefix
+        prefix += (tops.pop(),)
+
+
+#: Entries a class folder is read to before the grader stops looking (it never follows links).
+MAX_CLASS_ENTRIES = 200_000
+
+
+def _class_entries(root: Path) -> list[tuple[tuple[str, ...], bool]]:
+    """(parts, is_dir) of everything under ``root`` that counts, links never followed."""
+    entries = []
+    for folder, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_NAMES
+                             and not os.path.islink(os.path.join(folder, d)))
+        base = Path(folder).relative_to(root).parts
+        entries += [(base + (d,), True) for d in dirnames]
+        entries += [(base + (f,), False) for f in sorted(filenames) if f not in _SKIPPED_NAMES]
+        if len(entries) > MAX_CLASS_ENTRIES:
+            break
+    return entries
+
+
+@dataclass
+class ClassSurvey:
+    """What a class folder holds: its student folders' root, the submissions, the rest."""
+
+    root: Path
+    submissions: list[Submission]
+    unplaced: list[tuple[str, str]]  # (path relative to the folder given, why)
+
+
+def survey_class(folder: str | os.PathLike,
+                 assignments: dict[str, str] | None = None) -> ClassSurvey:
+    """Every ``<student_id>/<assignment>/`` folder, and every notebook that is in none.
+
+    ``assignments`` maps a notebook's name (``convolution_arithmetic``) to its
+    assignment, to tell an instructor where a misplaced notebook belongs.
 
     Raises
     ------
     SubmissionsError
-        When ``folder`` does not exist, is not a folder, or holds no submission.
+        When ``folder`` does not exist or is not a folder.
     """
-    root = Path(folder)
-    if not root.exists():
-        raise SubmissionsError(f"the submissions folder {root} does not exist")
-    if not root.is_dir():
-        raise SubmissionsError(f"{root} is not a folder of submissions")
+    given = Path(folder)
+    if not given.exists():
+        raise SubmissionsError(f"the submissions folder {given} does not exist")
+    if not given.is_dir():
+        raise SubmissionsError(f"{given} is not a folder of submissions")
+    entries = _class_entries(given)
+    prefix = class_prefix(entries)
+    root = given.joinpath(*prefix)
     found = []
     for student in sorted(root.iterdir()):
         # A link is never followed, not even to a student's folder.
@@ -74,10 +135,36 @@ def find_submissions(folder: str | os.PathLike) -> list[Submission]:
             if (assignment.name not in _NOT_STUDENTS and not assignment.is_symlink()
                     and assignment.is_dir()):
                 found.append(Submission(student.name, assignment.name, assignment))
-    if not found:
+    unplaced = []
+    for parts, is_dir in entries:
+        inner = parts[len(prefix):]
+        if is_dir or not parts[-1].lower().endswith(".ipynb") or len(inner) > 2:
+            continue
+        name = "/".join(parts)
+        belongs = (assignments or {}).get(Path(parts[-1]).stem)
+        if len(inner) == 1:
+            why = "a notebook outside any student's folder"
+        else:
+            why = f"a notebook in {inner[0]}'s folder but in no assignment folder"
+            if belongs:
+                why += f" (move it to {'/'.join(parts[:-1])}/{belongs}/)"
+        unplaced.append((name, why))
+    return ClassSurvey(root, sorted(found), sorted(unplaced))
+
+
+def find_submissions(folder: str | os.PathLike) -> list[Submission]:
+    """Every ``<student_id>/<assignment>/`` folder under ``folder``, sorted.
+
+    Raises
+    ------
+    SubmissionsError
+        When ``folder`` does not exist, is not a folder, or holds no submission.
+    """
+    survey = survey_class(folder)
+    if not survey.submissions:
         raise SubmissionsError(
-            f"{root} holds no submissions; expected <student_id>/<assignment>/<notebook>.ipynb")
-    return sorted(found)
+            f"{folder} holds no submissions; expected <student_id>/<assignment>/<notebook>.ipynb")
+    return survey.submissions
 
 
 def notebook_problem(path: str | os.PathLike) -> str | None:

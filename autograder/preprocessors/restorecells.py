@@ -69,6 +69,30 @@ class RestoreGradedCells(OverwriteCells):
         one: the same three steps, with the reference notebook's cells standing
         in for the gradebook's source cells.
         """
+        source, points, solutions = self._reference(reference)
+        self._reattach_metadata(nb, source, points, solutions)
+        originals = {c["name"]: c for c in source}
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            name = meta.get("grade_id")
+            if name in points and name not in solutions and name in originals:
+                cell.source = originals[name]["source"]
+                cell.metadata["nbgrader"] = self._metadata(originals[name], points, solutions)
+        self._add_missing_tests(nb, source, points, solutions)
+        return nb
+
+    def reattach_from_notebook(self, nb, reference):
+        """Step 1 alone: give cells that lost their metadata the reference's, as grading will.
+
+        ``check`` compares the result with the release, so it warns about what
+        the grader will actually find changed or missing, nothing else.
+        """
+        self._reattach_metadata(nb, *self._reference(reference))
+        return nb
+
+    @staticmethod
+    def _reference(reference):
+        """(source cells, points, solution names) of a reference notebook's graded cells."""
         source, points, solutions = [], {}, set()
         for cell in reference.cells:
             meta = cell.metadata.get("nbgrader", {})
@@ -81,16 +105,7 @@ class RestoreGradedCells(OverwriteCells):
                 points[meta["grade_id"]] = meta.get("points", 0)
             if meta.get("solution"):
                 solutions.add(meta["grade_id"])
-        self._reattach_metadata(nb, source, points, solutions)
-        originals = {c["name"]: c for c in source}
-        for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            name = meta.get("grade_id")
-            if name in points and name not in solutions and name in originals:
-                cell.source = originals[name]["source"]
-                cell.metadata["nbgrader"] = self._metadata(originals[name], points, solutions)
-        self._add_missing_tests(nb, source, points, solutions)
-        return nb
+        return source, points, solutions
 
     # -- step 1 -------------------------------------------------------------
     def _reattach_metadata(self, nb, source, points, solutions):

@@ -24,12 +24,27 @@ def _write_tampered(released, answers, folder, delete=None):
     return path
 
 
+@pytest.fixture(scope="module")
+def course_with_release(tmp_path_factory):
+    """The fixture course with its release in notebooks/, as a student's check finds it."""
+    from autograder.release import release_course
+
+    course = tmp_path_factory.mktemp("released-course")
+    F.make_course(course)
+    release_course(course)
+    return course
+
+
 @pytest.mark.slow
-def test_check_fails_on_an_unfinished_notebook(released, tmp_path):
+def test_check_fails_on_an_unfinished_notebook(released, course_with_release, tmp_path):
     path = tmp_path / "toy.ipynb"
     nbformat.write(F.student_notebook(released, {"add": F.RIGHT["add"]}), str(path))
     lines = []
-    assert check_notebook(path, timeout=20, echo=lines.append) == 1
+    assert check_notebook(path, timeout=20, echo=lines.append,
+                          course_root=course_with_release) == 1
+    assert lines[0] == f"Compared with the release notebooks/{F.ASSIGNMENT}/toy.ipynb " \
+                       "(recognised by its file name)."
+    lines = lines[1:]
     assert lines[0] == "PASS test_add"
     assert lines[1].startswith(
         "FAIL test_scale: NotImplementedError: this exercise is not done yet")
@@ -37,20 +52,22 @@ def test_check_fails_on_an_unfinished_notebook(released, tmp_path):
 
 
 @pytest.mark.slow
-def test_check_passes_on_a_finished_notebook(released, tmp_path):
+def test_check_passes_on_a_finished_notebook(released, course_with_release, tmp_path):
     path = tmp_path / "toy.ipynb"
     nbformat.write(F.student_notebook(released, F.RIGHT), str(path))
     lines = []
-    assert check_notebook(path, timeout=20, echo=lines.append) == 0
+    assert check_notebook(path, timeout=20, echo=lines.append,
+                          course_root=course_with_release) == 0
     assert lines[-2].startswith("2/2 visible tests passed; estimated score 3/3")
     assert lines[-1].startswith("Everything passes")
 
 
 @pytest.mark.slow
-def test_check_fails_on_an_edited_test_cell(released, tmp_path):
+def test_check_fails_on_an_edited_test_cell(released, course_with_release, tmp_path):
     path = _write_tampered(released, F.RIGHT, tmp_path)
     lines = []
-    assert check_notebook(path, timeout=20, echo=lines.append) == 1
+    assert check_notebook(path, timeout=20, echo=lines.append,
+                          course_root=course_with_release) == 1
     assert ("WARNING: the test cell test_scale was changed; the grader runs the original, "
             "so undo your change") in lines
 
@@ -94,3 +111,57 @@ def test_the_source_notebook_is_checked_as_it_stands(tmp_path):
     assert lines[0].startswith("This is the instructor's source notebook")
     assert not any(line.startswith("WARNING") for line in lines)
     assert "2/2 tests passed; score 3/3." in lines
+
+
+@pytest.mark.slow
+def test_a_renamed_notebook_is_recognised_by_its_content(released, course_with_release,
+                                                         tmp_path):
+    path = _write_tampered(released, F.RIGHT, tmp_path, delete="test_add")
+    renamed = path.with_name("toy (1).ipynb")
+    path.rename(renamed)
+    lines = []
+    assert check_notebook(renamed, timeout=20, echo=lines.append,
+                          course_root=course_with_release) == 1
+    assert lines[0] == f"Compared with the release notebooks/{F.ASSIGNMENT}/toy.ipynb " \
+                       "(recognised by its content)."
+    assert any("test_add was deleted" in line for line in lines)
+    assert "2/2 visible tests passed; estimated score 3/3 if the hidden tests pass too." in lines
+
+
+@pytest.mark.slow
+def test_stripped_metadata_under_another_name_is_checked_as_the_grader_grades_it(
+        released, course_with_release, tmp_path):
+    nb = F.student_notebook(released, F.RIGHT)
+    for cell in nb.cells:
+        cell.metadata = {}
+    path = tmp_path / "my copy.ipynb"
+    nbformat.write(nb, str(path))
+    lines = []
+    assert check_notebook(path, timeout=20, echo=lines.append,
+                          course_root=course_with_release) == 0, lines
+    assert not any(line.startswith(("WARNING", "PROBLEM")) for line in lines), lines
+    assert "2/2 visible tests passed; estimated score 3/3 if the hidden tests pass too." in lines
+
+
+@pytest.mark.slow
+def test_a_notebook_check_cannot_place_never_passes(course_with_release, tmp_path):
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    path = tmp_path / "unrelated.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 1")]), str(path))
+    lines = []
+    assert check_notebook(path, timeout=20, echo=lines.append,
+                          course_root=course_with_release) == 1
+    assert any(line.startswith("PROBLEM: check cannot tell which assignment") for line in lines)
+
+
+@pytest.mark.slow
+def test_a_syntax_error_is_reported_in_its_cell(released, course_with_release, tmp_path):
+    path = tmp_path / "toy.ipynb"
+    broken = dict(F.RIGHT, add="def add(a, b)\n    return a + b")  # the colon is missing
+    nbformat.write(F.student_notebook(released, broken), str(path))
+    lines = []
+    assert check_notebook(path, timeout=20, echo=lines.append,
+                          course_root=course_with_release) == 1
+    problem = next(line for line in lines if line.startswith("PROBLEM"))
+    assert "(add) has a SyntaxError" in problem and "nothing in it ran" in problem

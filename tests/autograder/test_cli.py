@@ -67,3 +67,23 @@ def test_the_command_line_starts_without_nbgrader():
 def test_a_zero_limit_is_named_by_its_unit(tmp_path, option, words):
     result = run_cli("grade", tmp_path, option, "0")
     assert result.returncode == 2 and words in result.stderr
+
+
+@pytest.mark.slow
+def test_grade_lists_the_notebooks_it_could_not_place_and_exits_non_zero(course, released,
+                                                                         tmp_path):
+    import nbformat
+
+    from . import factories as F
+
+    nb = F.student_notebook(released, F.RIGHT)
+    for path in (f"erin/{F.ASSIGNMENT}/{F.NOTEBOOK}.ipynb", f"dave/{F.NOTEBOOK}.ipynb"):
+        (tmp_path / "class" / path).parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, str(tmp_path / "class" / path))
+    result = run_cli("grade", tmp_path / "class", "--out", tmp_path / "out", "--course", course)
+    assert result.returncode == 1
+    assert f"  dave/{F.NOTEBOOK}.ipynb: a notebook in dave's folder but in no assignment " \
+           f"folder (move it to dave/{F.ASSIGNMENT}/)" in result.stdout
+    assert result.stderr.count("\n") == 1 and "1 notebooks under" in result.stderr
+    rows = (tmp_path / "out" / "grades.csv").read_text().splitlines()
+    assert len(rows) == 2 and rows[1].startswith(f"erin,{F.ASSIGNMENT},3,")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from autograder.archive import extract_class
 from autograder.errors import SubmissionsError
-from autograder.submissions import find_submissions, notebook_problem
+from autograder.submissions import find_submissions, notebook_problem, survey_class
 
 from . import factories as F
 
@@ -143,3 +144,48 @@ def test_spreadsheet_formulas_are_neutralised(value, safe):
     from autograder.results import spreadsheet_safe
 
     assert spreadsheet_safe(value) == safe
+
+
+# --- every notebook accounted for: placed in a submission, or listed with why -------------
+
+NAMES = {"toy": F.ASSIGNMENT}
+
+
+def _touch(root, *paths):
+    for path in paths:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text('{"cells": []}')
+
+
+def test_a_notebook_in_no_assignment_folder_is_listed_with_where_it_belongs(tmp_path):
+    _touch(tmp_path, "dave/toy.ipynb", f"erin/{F.ASSIGNMENT}/toy.ipynb", "stray.ipynb",
+           f"erin/{F.ASSIGNMENT}/extra/deeper.ipynb", "dave/notes.txt")
+    survey = survey_class(tmp_path, NAMES)
+    assert [(s.student_id, s.assignment) for s in survey.submissions] == [("erin", F.ASSIGNMENT)]
+    assert survey.unplaced == [
+        ("dave/toy.ipynb", "a notebook in dave's folder but in no assignment folder "
+                           f"(move it to dave/{F.ASSIGNMENT}/)"),
+        ("stray.ipynb", "a notebook outside any student's folder")]
+
+
+def test_a_wrapped_folder_is_read_like_the_same_tree_zipped(tmp_path):
+    import zipfile
+
+    tree = tmp_path / "tree"
+    _touch(tree, f"export/gina/{F.ASSIGNMENT}/toy.ipynb", f"export/hal/{F.ASSIGNMENT}/toy.ipynb")
+    with zipfile.ZipFile(tmp_path / "class.zip", "w") as zf:
+        for path in sorted(tree.rglob("*.ipynb")):
+            zf.write(path, path.relative_to(tree).as_posix())
+    from_folder = survey_class(tree)
+    from_zip = survey_class(extract_class(tmp_path / "class.zip", tmp_path / "unpacked"))
+    expected = [("gina", F.ASSIGNMENT), ("hal", F.ASSIGNMENT)]
+    assert [(s.student_id, s.assignment) for s in from_folder.submissions] == expected
+    assert [(s.student_id, s.assignment) for s in from_zip.submissions] == expected
+    assert from_folder.unplaced == from_zip.unplaced == []
+
+
+def test_a_link_in_the_class_folder_is_not_followed_when_surveying(tmp_path):
+    _touch(tmp_path, f"erin/{F.ASSIGNMENT}/toy.ipynb")
+    (tmp_path / "loop").symlink_to(".")
+    survey = survey_class(tmp_path)
+    assert [s.student_id for s in survey.submissions] == ["erin"] and survey.unplaced == []
