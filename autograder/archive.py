@@ -63,7 +63,8 @@ def is_archive(path: str | os.PathLike) -> bool:
 
 
 def extract_class(zip_path: str | os.PathLike, dest: str | os.PathLike, *,
-                  max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRIES) -> Path:
+                  max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRIES,
+                  refused: list[tuple[str, str]] | None = None) -> Path:
     """Extract a zip of ``<student_id>/<assignment>/<notebook>.ipynb`` into ``dest``.
 
     Every entry is validated before anything is written; one unsafe entry
@@ -87,6 +88,11 @@ def extract_class(zip_path: str | os.PathLike, dest: str | os.PathLike, *,
         again on the bytes actually decompressed.
     max_entries : int
         Limit on the number of entries in the archive.
+    refused : list, optional
+        Given, an unsafe entry (one that would land outside ``dest``, a link, a
+        device, a duplicate, an encrypted one) is left out and appended here as
+        (entry name, why), and the rest is extracted; without it, one unsafe
+        entry refuses the whole archive. Limits and damage refuse it either way.
 
     Returns
     -------
@@ -119,7 +125,7 @@ def extract_class(zip_path: str | os.PathLike, dest: str | os.PathLike, *,
         if len(infos) > max_entries:
             raise ArchiveError(f"{name} holds {len(infos)} entries, more than the limit of "
                                f"{max_entries}; the archive was refused")
-        entries = _validated_entries(infos, name)
+        entries = _validated_entries(infos, name, refused)
         declared = sum(e.info.file_size for e in entries if not e.is_dir)
         if declared > max_bytes:
             raise ArchiveError(f"{name} would unpack to {declared} bytes, more than the limit of "
@@ -135,45 +141,63 @@ def extract_class(zip_path: str | os.PathLike, dest: str | os.PathLike, *,
     return dest.joinpath(*class_prefix((e.parts, e.is_dir) for e in entries))
 
 
-def _validated_entries(infos: list[zipfile.ZipInfo], name: str) -> list[_Entry]:
-    """The entries to extract, junk left out; ArchiveError on the first unsafe one."""
+def _validated_entries(infos: list[zipfile.ZipInfo], name: str,
+                       refused: list[tuple[str, str]] | None = None) -> list[_Entry]:
+    """The entries to extract, junk left out.
+
+    An unsafe entry raises :class:`ArchiveError`, or, with ``refused``, is
+    left out and appended there as (entry name, why).
+    """
     entries: list[_Entry] = []
     seen: dict[tuple[str, ...], bool] = {}  # parts -> is a folder
     implied: set[tuple[str, ...]] = set()   # folders that some entry lies in
+
+    def refuse(info, why: str) -> None:
+        if refused is None:
+            raise ArchiveError(f"the entry {info.filename!r} in {name} {why}; "
+                               "the archive was refused")
+        refused.append((info.filename, why))
+
     for info in infos:
-        parts = _safe_parts(info, name)
+        try:
+            parts = _safe_parts(info, name)
+        except _UnsafeEntry as unsafe:
+            refuse(info, str(unsafe))
+            continue
         if parts is None or _is_junk(parts):
             continue
         is_dir = info.is_dir() or stat.S_ISDIR(info.external_attr >> 16)
-        if info.flag_bits & 0x1:
-            raise ArchiveError(f"the entry {info.filename!r} in {name} is encrypted; "
-                               "the archive was refused")
-        if parts in seen and not (is_dir and seen[parts]):
-            raise ArchiveError(f"the entry {info.filename!r} appears twice in {name}; "
-                               "the archive was refused")
         # A file may not also be the folder of another entry ("a" and "a/b").
         prefixes = [parts[:depth] for depth in range(1, len(parts))]
-        if any(seen.get(prefix) is False for prefix in prefixes):
-            raise ArchiveError(f"the entry {info.filename!r} in {name} lies inside a file; "
-                               "the archive was refused")
-        if not is_dir and parts in implied:
-            raise ArchiveError(f"the entry {info.filename!r} in {name} is also a folder; "
-                               "the archive was refused")
-        implied.update(prefixes)
-        seen[parts] = is_dir
-        entries.append(_Entry(info, parts, is_dir))
+        if info.flag_bits & 0x1:
+            refuse(info, "is encrypted")
+        elif parts in seen and not (is_dir and seen[parts]):
+            refuse(info, "appears twice")
+        elif any(seen.get(prefix) is False for prefix in prefixes):
+            refuse(info, "lies inside a file")
+        elif not is_dir and parts in implied:
+            refuse(info, "is also a folder")
+        else:
+            implied.update(prefixes)
+            seen[parts] = is_dir
+            entries.append(_Entry(info, parts, is_dir))
     return entries
 
 
+class _UnsafeEntry(Exception):
+    """Why one entry of an archive may not be extracted (a phrase: "is a symbolic link")."""
+
+
 def _safe_parts(info: zipfile.ZipInfo, name: str) -> tuple[str, ...] | None:
-    """The path components of an entry, or ArchiveError when it could escape or is not a file.
+    """The path components of an entry; :class:`_UnsafeEntry` when it could escape or is not
+    a file.
 
     Returns None for the entry of the root itself (``./``).
     """
     raw = info.filename
 
-    def refuse(why: str) -> ArchiveError:
-        return ArchiveError(f"the entry {raw!r} in {name} {why}; the archive was refused")
+    def refuse(why: str) -> _UnsafeEntry:
+        return _UnsafeEntry(why)
 
     if "\\" in raw:
         raise refuse("contains a backslash, which could lead outside the output folder")

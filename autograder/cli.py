@@ -138,13 +138,13 @@ def _run(args: argparse.Namespace) -> int:
               f"since the last run, {not_graded} with status error or flagged "
               f"({time.monotonic() - start:.0f} s)")
         if result.unplaced:
-            print(f"{len(result.unplaced)} notebooks could not be placed as "
+            print(f"{len(result.unplaced)} files could not be placed as "
                   "<student_id>/<assignment>/<notebook>.ipynb and have no row:")
             for path, why in result.unplaced:
                 print(f"  {path}: {why}")
-            print(f"autograder: {len(result.unplaced)} notebooks under {args.submissions} have no "
-                  "row (listed above); move them into their assignment folders and run the "
-                  "same command again", file=sys.stderr)
+            print(f"autograder: {len(result.unplaced)} files under {args.submissions} have no "
+                  "row (listed above); put them where they belong and run the same command "
+                  "again", file=sys.stderr)
             return 1
         return 0
     if args.command == "check":

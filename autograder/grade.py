@@ -182,13 +182,17 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
         unpacked = out / "class"
         if unpacked.exists():
             shutil.rmtree(unpacked)
-        folder = extract_class(given, unpacked)
+        refused: list[tuple[str, str]] = []
+        folder = extract_class(given, unpacked, refused=refused)
     elif given.is_file():
         raise SubmissionsError(f"{given} is neither a folder of submissions nor a zip file")
     else:
         folder = given.resolve()
+        refused = []
     names = {path.stem: a for a in known for path in (source_root / a).glob("*.ipynb")}
     survey = survey_class(folder, names)
+    survey.unplaced[:0] = [(f"{given.name}: {entry}", f"an entry of the zip that was left out: "
+                            f"it {why}") for entry, why in refused]
     submissions = survey.submissions
     if not submissions:
         listed = "; ".join(f"{path}: {why}" for path, why in survey.unplaced[:5])

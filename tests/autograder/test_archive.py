@@ -211,3 +211,22 @@ def test_extract_class_keeps_student_ids_with_quotes_spaces_and_other_scripts(tm
     assert found == sorted([*ids, "Zoë cp437"])
     for student in found:
         assert (root / student / "01_toy" / "toy.ipynb").read_bytes() == NB
+
+
+@pytest.mark.parametrize("entry, why", [
+    ("alice\\01_toy\\toy.ipynb", "backslash"),
+    ("../evil.ipynb", "'..'"),
+    ("/abs.ipynb", "absolute"),
+    (info("alice/01_toy/link.ipynb", 0o120777), "symbolic link"),
+])
+def test_with_a_refused_list_only_the_unsafe_entry_is_left_out(tmp_path, entry, why):
+    data = b"/etc/passwd" if isinstance(entry, zipfile.ZipInfo) else b"evil"
+    make_zip(tmp_path / "class.zip", [("carol/01_toy/toy.ipynb", NB), (entry, data),
+                                      ("bob/01_toy/toy.ipynb", NB)])
+    refused = []
+    root = extract_class(tmp_path / "class.zip", tmp_path / "out", refused=refused)
+    name = entry.filename if isinstance(entry, zipfile.ZipInfo) else entry
+    assert [n for n, _ in refused] == [name] and why in refused[0][1]
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*.ipynb")) == [
+        "bob/01_toy/toy.ipynb", "carol/01_toy/toy.ipynb"]
+    assert not (tmp_path / "evil.ipynb").exists() and not Path("/abs.ipynb").exists()

@@ -84,6 +84,27 @@ def test_grade_lists_the_notebooks_it_could_not_place_and_exits_non_zero(course,
     assert result.returncode == 1
     assert f"  dave/{F.NOTEBOOK}.ipynb: a notebook in dave's folder but in no assignment " \
            f"folder (move it to dave/{F.ASSIGNMENT}/)" in result.stdout
-    assert result.stderr.count("\n") == 1 and "1 notebooks under" in result.stderr
+    assert result.stderr.count("\n") == 1 and "1 files under" in result.stderr
+    rows = (tmp_path / "out" / "grades.csv").read_text().splitlines()
+    assert len(rows) == 2 and rows[1].startswith(f"erin,{F.ASSIGNMENT},3,")
+
+
+@pytest.mark.slow
+def test_a_zip_with_one_unsafe_entry_grades_the_rest_and_lists_it(course, released, tmp_path):
+    import zipfile
+
+    import nbformat
+
+    from . import factories as F
+
+    text = nbformat.writes(F.student_notebook(released, F.RIGHT))
+    with zipfile.ZipFile(tmp_path / "class.zip", "w") as zf:
+        zf.writestr(f"erin/{F.ASSIGNMENT}/{F.NOTEBOOK}.ipynb", text)
+        zf.writestr(f"dave\\{F.ASSIGNMENT}\\{F.NOTEBOOK}.ipynb", text)
+    result = run_cli("grade", tmp_path / "class.zip", "--out", tmp_path / "out",
+                     "--course", course)
+    assert result.returncode == 1
+    assert (f"  class.zip: dave\\{F.ASSIGNMENT}\\{F.NOTEBOOK}.ipynb: an entry of the zip that "
+            "was left out: it contains a backslash") in result.stdout
     rows = (tmp_path / "out" / "grades.csv").read_text().splitlines()
     assert len(rows) == 2 and rows[1].startswith(f"erin,{F.ASSIGNMENT},3,")

@@ -410,7 +410,7 @@ def _symlink_entry(handle: zipfile.ZipFile, name: str, target: str) -> None:
 
 @pytest.mark.parametrize("escape", ["parent", "deep-parent", "inside-then-out", "absolute",
                                     "symlink"])
-def test_zip_entry_escaping_the_output_folder_is_refused(small_class, course, tmp_path, escape):
+def test_zip_entry_escaping_the_output_folder_is_left_out(small_class, course, tmp_path, escape):
     token = f"escape-{uuid.uuid4().hex}"
     work = tmp_path / "a" / "b" / "c"
     work.mkdir(parents=True)
@@ -433,6 +433,10 @@ def test_zip_entry_escaping_the_output_folder_is_refused(small_class, course, tm
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("autograder:"), result.stderr
+    # Only the unsafe entry is left out, and listed; the class is graded.
+    assert "class.zip: " in result.stdout and "an entry of the zip that was left out" in \
+        result.stdout
+    assert len(read_csv(out / "grades.csv")) == len(H.SMALL_CLASS) + 1
     after = {k: v for k, v in tree_digest(tmp_path).items()
              if not (tmp_path / k).resolve().is_relative_to(out.resolve())}
     assert after == before
