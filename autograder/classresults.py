@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -110,8 +110,6 @@ def load_class(out: Path) -> tuple[list[Grade], list[TestResult]]:
 
 
 # --------------------------------------------------------------------------- analysis
-_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?!\w)")
-_HEX = re.compile(r"\b0x[0-9a-fA-F]+\b")
 _KNOWN = re.compile(r"known mistake: (.+?)\.(?:\s|$)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -123,12 +121,25 @@ def exercise_of(grade_id: str) -> str:
 
 
 def message_pattern(message: str) -> str:
-    """A message with its numbers replaced by ``#``, so one mistake groups across inputs.
+    """The template of a failure message, so that one mistake groups across inputs.
 
-    ``f(7, 3) is wrong: expected 3, got 5.`` -> ``f(#, #) is wrong: expected #, got #.``;
-    digits inside names (``conv2d``) are kept.
+    The known mistake a ``helpers.grading`` message names, when it names one
+    (``known mistake: stride ignored``); else the message's first line up to
+    the values it reports (``expected ...``), with the arguments of calls
+    left out: ``scale([1.0], 3) is wrong: expected [3.], got [4.]`` ->
+    ``scale(…) is wrong``. Names and numbers that belong to the text
+    (``LeNet-5``, ``3*3``) are kept as they are.
     """
-    return _NUMBER.sub("#", _HEX.sub("0x#", message))
+    mistake = known_mistake(message)
+    if mistake:
+        return f"known mistake: {mistake}"
+    text = message.strip().splitlines()[0] if message.strip() else message
+    text = re.split(r"(?:^|[:,;]\s*|\s)expected\b", text, maxsplit=1)[0]
+    previous = None
+    while previous != text:  # innermost parentheses first: f(x=g(1), y=2) -> f(…)
+        previous, text = text, re.sub(r"\([^()]*\)", "\0", text)
+    text = text.replace("\0", "(…)")
+    return text.strip().rstrip(":,;").strip() or message.strip()
 
 
 def known_mistake(message: str) -> str | None:
@@ -146,7 +157,8 @@ def clean_text(text: str) -> str:
 class AssignmentResults:
     name: str
     grades: list[Grade]
-    tests: list[TestResult]  # graded and flagged rows only
+    tests: list[TestResult]  # of graded rows only: what the class's own work shows
+    held_back: list[TestResult] = field(default_factory=list)  # of flagged rows
 
     def count(self, status: str) -> int:
         return sum(g.status == status for g in self.grades)
@@ -199,13 +211,18 @@ def message_groups(messages: list[str]) -> list[tuple[str, int, str, int]]:
 
 
 def group_by_assignment(grades: list[Grade], tests: list[TestResult]) -> list[AssignmentResults]:
-    scored = {(g.student_id, g.assignment) for g in grades if g.status != "error"}
+    """Each assignment's rows. Failure rates and messages come from graded rows only: a
+    flagged student's failures are held back for their own section, and an error row's
+    tests never ran."""
+    status = {(g.student_id, g.assignment): g.status for g in grades}
     result = []
     for name in sorted({g.assignment for g in grades}):
+        mine = [t for t in tests if t.assignment == name]
         result.append(AssignmentResults(
             name, sorted((g for g in grades if g.assignment == name),
                          key=lambda g: g.student_id),
-            [t for t in tests if t.assignment == name and (t.student_id, name) in scored]))
+            [t for t in mine if status.get((t.student_id, name)) == "graded"],
+            [t for t in mine if status.get((t.student_id, name)) == "flagged"]))
     return result
 
 

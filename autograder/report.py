@@ -144,9 +144,10 @@ def _section(a: AssignmentResults) -> str:
                             numeric={1, 2, 3}))
     else:
         parts.append("<p>No test results: no submission of this assignment was graded.</p>\n")
-    parts.append('<h3>Most common failure messages per exercise</h3>\n<p class="note">Messages '
-                 "are grouped after replacing their numbers by #; each group shows its most "
-                 "common exact message.</p>\n")
+    parts.append('<h3>Most common failure messages per exercise</h3>\n<p class="note">Graded '
+                 "submissions only. Messages are grouped by the known mistake they name, or "
+                 "by what the test said without its inputs and values; each group shows its "
+                 "most common exact message.</p>\n")
     exercises = a.failures_by_exercise()
     if not exercises:
         parts.append("<p>No test failed.</p>\n")
@@ -155,7 +156,7 @@ def _section(a: AssignmentResults) -> str:
         parts.append(f"<h4>{_e(exercise)} ({len(messages)} failures)</h4>\n")
         rows = [[count, pattern, f"{seen}\u00d7 {example}"]
                 for pattern, count, example, seen in groups[:TOP_MESSAGES]]
-        parts.append(_table(["count", "message (numbers as #)", "most common exact message"],
+        parts.append(_table(["count", "message", "most common exact message"],
                             rows, numeric={0}))
         if len(groups) > TOP_MESSAGES:
             rest = sum(g[1] for g in groups[TOP_MESSAGES:])
@@ -166,9 +167,13 @@ def _section(a: AssignmentResults) -> str:
             parts.append(_table(["count", "known mistake"], [[n, m] for m, n in mistakes],
                                 numeric={0}))
     problems = error_rows(a.grades)
-    parts.append("<h3>Submissions with status error or flagged</h3>\n")
-    parts.append(_table(["student", "status", "reason"],
-                        [[g.student_id, g.status, g.reason or "(no reason given)"]
+    parts.append("<h3>Submissions with status error or flagged</h3>\n<p class=\"note\">Their "
+                 "test results are not in the tables above: an error row's tests did not "
+                 "run, and a flagged row's are held back for review here.</p>\n")
+    failed = Counter(t.student_id for t in a.held_back if t.points < t.max_points)
+    parts.append(_table(["student", "status", "reason", "tests failed"],
+                        [[g.student_id, g.status, g.reason or "(no reason given)",
+                          failed[g.student_id] if g.status == "flagged" else "-"]
                          for g in problems]) if problems else "<p>None.</p>\n")
     return "".join(parts)
 

@@ -46,10 +46,12 @@ test_row.__test__ = False  # a row factory, not a test
 
 @pytest.fixture
 def out(tmp_path):
-    """A class of five: A1 has tests of different difficulty, an error, two flags; A2 is small."""
+    """A class of seven: A1 has tests of different difficulty, an error, two flags; A2 is small."""
     grades = [
         ["alice", A1, "4", "4", "graded", ""],
         ["bob", A1, "2", "4", "graded", ""],
+        ["carol", A1, "0", "4", "graded", ""],
+        ["dave", A1, "3", "4", "graded", ""],
         [ZOE, A1, "1", "4", "flagged", "the notebook's \"==\" was replaced"],
         [XSS, A1, "0", "4", "error", "the file is not valid notebook JSON"],
         ["mallory", A1, "0", "4", "flagged", "a test cell was edited <b>by hand</b>"],
@@ -63,6 +65,13 @@ def out(tmp_path):
         test_row("bob", A1, "test_conv_output_size", 0, 1, STRIDE.format(n=7, got=5)),
         test_row("bob", A1, "test_conv_output_size_2", 1, 1),
         test_row("bob", A1, "test_conv2d_naive", 1, 2, "AssertionError: out has the wrong sign"),
+        test_row("carol", A1, "test_conv_output_size", 0, 1, NOT_IMPLEMENTED),
+        test_row("carol", A1, "test_conv_output_size_2", 0, 1, STRIDE.format(n=9, got=7)),
+        test_row("carol", A1, "test_conv2d_naive", 0, 2, NOT_IMPLEMENTED),
+        test_row("dave", A1, "test_conv_output_size", 0, 1, STRIDE.format(n=7, got=5)),
+        test_row("dave", A1, "test_conv_output_size_2", 1, 1),
+        test_row("dave", A1, "test_conv2d_naive", 2, 2),
+        # Flagged rows: held back from the tables of the class's own mistakes.
         test_row(ZOE, A1, "test_conv_output_size", 0, 1, STRIDE.format(n=7, got=5)),
         test_row(ZOE, A1, "test_conv_output_size_2", 0, 1, STRIDE.format(n=9, got=7)),
         test_row(ZOE, A1, "test_conv2d_naive", 1, 2, NOT_IMPLEMENTED),
@@ -111,8 +120,8 @@ def test_embedded_figures_are_pngs_that_decode(page):
 
 def test_report_lists_tests_hardest_first_and_ignores_error_rows(page):
     table = table_after(page, "Failure rate per test")
-    # graded/flagged only: conv_output_size 3/4 failed, conv_output_size_2 2/4, conv2d_naive 3/4
-    # (tie: notebook order); counting the error row would make them 4/5, 3/5, 4/5.
+    # graded rows only: conv_output_size 3/4 failed, conv2d_naive 2/4, conv_output_size_2 1/4;
+    # counting the flagged and error rows would make them 6/7, 5/7 and 4/7.
     order = [table.index(f"<td>{name}</td>") for name in
              ("test_conv_output_size", "test_conv2d_naive", "test_conv_output_size_2")]
     assert order == sorted(order)
@@ -121,16 +130,26 @@ def test_report_lists_tests_hardest_first_and_ignores_error_rows(page):
 
 
 def test_report_groups_identical_messages_with_counts(page):
-    exercise = table_after(page, "<h4>conv_output_size (5 failures)</h4>")
-    # Three stride messages group (two identical, one with other numbers); two NotImplementedError.
+    # Graded rows only: three stride messages group (two identical, one with other inputs),
+    # one NotImplementedError; the flagged students' four failures are not counted here.
+    exercise = table_after(page, "<h4>conv_output_size (4 failures)</h4>")
     pattern = html.escape(message_pattern(STRIDE.format(n=7, got=5)))
     assert f'<td class="n">3</td><td>{pattern}</td>' in exercise
     assert "2× " + html.escape(STRIDE.format(n=7, got=5)) in exercise
-    assert f'<td class="n">2</td><td>{NOT_IMPLEMENTED}</td>' in exercise
+    assert f'<td class="n">1</td><td>{NOT_IMPLEMENTED}</td>' in exercise
     mistakes = page[page.index("<h4>conv_output_size"):page.index("<h4>conv2d_naive")]
     assert '<td class="n">3</td><td>stride ignored</td>' in mistakes
-    conv2d = table_after(page, "<h4>conv2d_naive (3 failures)</h4>")
-    assert f'<td class="n">2</td><td>{NOT_IMPLEMENTED}</td>' in conv2d
+    conv2d = table_after(page, "<h4>conv2d_naive (2 failures)</h4>")
+    assert f'<td class="n">1</td><td>{NOT_IMPLEMENTED}</td>' in conv2d
+
+
+def test_flagged_students_failures_are_held_back_in_their_own_section(page):
+    table = table_after(page, "Submissions with status error or flagged")
+    assert "<td>mallory</td><td>flagged</td>" in table
+    row = table[table.index("<td>mallory</td>"):].split("</tr>")[0]
+    assert row.endswith("<td>3</td>")           # its three failed tests, counted here
+    xss = table[table.index(html.escape(XSS)):].split("</tr>")[0]
+    assert xss.endswith("<td>-</td>")           # an error row's tests never ran
 
 
 def test_report_lists_error_and_flagged_students_with_reasons(page):
@@ -162,7 +181,7 @@ def test_report_is_byte_identical_on_rebuild(out):
 
 def test_summary_text_gives_counts_and_hardest_test(out):
     text = summary_text(out)
-    assert f"{A1}: 5 students, 2 graded, 1 error, 2 flagged" in text
+    assert f"{A1}: 7 students, 4 graded, 1 error, 2 flagged" in text
     assert f"{A2}: 2 students, 2 graded, 0 error, 0 flagged" in text
     assert "hardest tests: test_conv_output_size 75%" in text
     assert "3x " + message_pattern(STRIDE.format(n=7, got=5))[:40] in text
@@ -202,6 +221,13 @@ def test_message_helpers():
     assert exercise_of("test_conv2d_naive_2") == "conv2d_naive"
     assert exercise_of("test_answer_q1") == "answer_q1"
     assert message_pattern(STRIDE.format(n=7, got=5)) == message_pattern(STRIDE.format(n=9, got=7))
-    assert "conv_output_size(#, #, s=#)" in message_pattern(STRIDE.format(n=7, got=5))
+    assert message_pattern(STRIDE.format(n=7, got=5)) == "known mistake: stride ignored"
+    # The template keeps the text's own names and numbers, and drops inputs and values.
+    assert message_pattern("GradingError: LeNet-5's output size is wrong: expected 10, got 12."
+                           ) == "GradingError: LeNet-5's output size is wrong"
+    assert message_pattern("GradingError: ones(3*3) is wrong: expected 9 ones, got 8"
+                           ) == "GradingError: ones(…) is wrong"
+    assert message_pattern("GradingError: f(x=g(1), y=2) is wrong: expected 3, got 4") == \
+        message_pattern("GradingError: f(x=g(7), y=5) is wrong: expected 1, got 0")
     assert known_mistake(STRIDE) == "stride ignored"
     assert known_mistake(NOT_IMPLEMENTED) is None
