@@ -34,7 +34,8 @@ from traitlets.config import Config
 
 from .course import SOURCE_DIR, check_gradebook_url
 from .errors import AutograderError
-from .results import GRADES_HEADER, explain_error, format_points, is_test_cell
+from .failures import failure_text, strip_ansi
+from .results import GRADES_HEADER, format_points, is_test_cell
 from .texmath import CSS as MATH_CSS
 from .texmath import render_math
 
@@ -44,7 +45,6 @@ __all__ = ["FeedbackError", "generate_feedback", "hide_hidden_tests", "read_grad
 # What is written when a row names no notebook we know (e.g. an unknown assignment).
 FALLBACK_PAGE = "index"
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 # A script or stylesheet fetched from elsewhere: the page must work offline.
 _REMOTE_SCRIPT = re.compile(
     r"<script\b[^>]*\bsrc\s*=\s*[\"']?\s*(?:https?:)?//[^>]*>.*?</script\s*>",
@@ -89,30 +89,6 @@ STYLE = """<style type="text/css">
 
 class FeedbackError(AutograderError):
     """Feedback cannot be written: no grades yet, or an unsafe name in them."""
-
-
-def strip_ansi(text: str) -> str:
-    """``text`` without terminal colour codes."""
-    return _ANSI.sub("", text)
-
-
-def failure_text(outputs) -> tuple[str, str]:
-    """What a failed cell says to the student, and its raw traceback (both plain text).
-
-    A ``GradingError`` gives its sentence alone; another error gives
-    ``Name: value``; a cell without an error gives its first stderr lines.
-    """
-    for output in outputs:
-        if output.get("output_type") == "error":
-            name, value = output.get("ename", "Error"), strip_ansi(output.get("evalue", ""))
-            message = value if name == "GradingError" and value else explain_error(name, value)
-            return message.strip(), strip_ansi("\n".join(output.get("traceback", [])))
-    for output in outputs:
-        if output.get("output_type") == "stream" and output.get("name") == "stderr":
-            text = strip_ansi(output.get("text", "")).strip()
-            if text:
-                return f"The test wrote to the error stream, which counts as a failure:\n{text}", ""
-    return "", ""
 
 
 def _html_output(markup: str):

@@ -16,6 +16,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
+from .failures import explain_error, failure_message
+
 __all__ = [
     "GRADES_HEADER",
     "TESTS_HEADER",
@@ -71,43 +73,6 @@ def is_test_cell(cell) -> bool:
 def format_points(value: float | None) -> str:
     """Points as short text: ``3``, ``1.5``; ``0`` for None."""
     return f"{float(value or 0.0):g}"
-
-
-def explain_error(ename: str, evalue: str) -> str:
-    """What an error in a test cell means, in words for the student.
-
-    A ``GradingError`` already is such a sentence; a few other errors are common
-    enough in test cells to deserve one.
-    """
-    evalue = (evalue or "").strip()
-    if ename == "GradingError" and evalue:
-        return f"GradingError: {evalue}"
-    if ename == "NotImplementedError" and not evalue:
-        return ("NotImplementedError: this exercise is not done yet (its cell still raises "
-                "NotImplementedError)")
-    if ename == "NameError":
-        return (f"NameError: {evalue}; the test needs a name that your notebook does not "
-                "define: finish the cell that defines it, and keep its name")
-    if ename == "CellTimeoutError":
-        return "CellTimeoutError: the cell ran longer than the time limit"
-    return f"{ename}: {evalue}" if evalue else ename
-
-
-def failure_message(cell) -> str:
-    """First line of what a graded cell reported: its error, else its stderr."""
-    outputs = cell.get("outputs", [])
-    if any(o.get("ename") == "CellTimeoutError" for o in outputs):
-        return explain_error("CellTimeoutError", "")
-    for output in outputs:
-        if output.get("output_type") == "error":
-            text = explain_error(output.get("ename", "Error"), output.get("evalue", ""))
-            return text.splitlines()[0].rstrip(": ") if text else "Error"
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "stream" and output.get("name") == "stderr":
-            lines = [line for line in output.get("text", "").splitlines() if line.strip()]
-            if lines:
-                return f"stderr: {lines[0].strip()}"
-    return ""
 
 
 def _graded_cells(notebook_path: Path) -> tuple[dict[str, object], list[str]]:
