@@ -308,7 +308,10 @@ def main(argv: list[str] | None = None) -> None:
     sys.path[:] = [p for p in sys.path if p not in here]
     import importlib
     if policy.get("helpers"):
-        _import_package("helpers", policy["helpers"])
+        try:
+            _import_package("helpers", policy["helpers"])
+        except ImportError:
+            pass  # as for the other modules: the notebook's own import then says what is missing
     for name in PREIMPORTS:
         try:
             importlib.import_module(name)
