@@ -178,11 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _run(args)
-    except AutograderError as error:
-        print(f"autograder: {error}", file=sys.stderr)
-        return 2
-    except ValueError as error:
-        print(f"autograder: {error}", file=sys.stderr)
+    except AutograderError as error:  # the user's situation, in one sentence; a bug of
+        print(f"autograder: {error}", file=sys.stderr)  # ours keeps its traceback
         return 2
     except KeyboardInterrupt:
         print("autograder: interrupted; run the same command again to continue", file=sys.stderr)
