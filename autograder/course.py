@@ -17,6 +17,7 @@ from nbgrader.coursedir import CourseDirectory
 from .errors import CourseError, GradebookError, UnknownAssignmentError
 
 __all__ = [
+    "sqlite_path",
     "SOURCE_DIR",
     "RELEASE_DIR",
     "default_course_root",
@@ -130,6 +131,12 @@ def ensure_alembic_on_path() -> None:
     parts = os.environ.get("PATH", "").split(os.pathsep)
     if not parts or parts[0] != bindir:
         os.environ["PATH"] = os.pathsep.join([bindir] + [p for p in parts if p != bindir])
+
+
+def sqlite_path(db_url: str) -> Path | None:
+    """The file of a ``sqlite:///`` gradebook URL, None for any other database."""
+    prefix = "sqlite:///"
+    return Path(db_url[len(prefix):]).resolve() if db_url.startswith(prefix) else None
 
 
 def check_gradebook_url(db_url: str) -> None:

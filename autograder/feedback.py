@@ -32,7 +32,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import GetGrades
 from traitlets.config import Config
 
-from .course import SOURCE_DIR, check_gradebook_url
+from .course import SOURCE_DIR, check_gradebook_url, sqlite_path
 from .errors import AutograderError
 from .failures import failure_text, strip_ansi
 from .results import GRADES_HEADER, format_points, is_test_cell
@@ -266,7 +266,8 @@ def _safe_part(name: str, what: str) -> str:
 
 
 def _missing_sqlite(db_url: str) -> bool:
-    return db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):]).is_file()
+    path = sqlite_path(db_url)
+    return path is not None and not path.is_file()
 
 
 def _notebook_names(course_root: Path, db_url: str, row: dict) -> list[str]:

@@ -36,7 +36,13 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from .archive import extract_class, is_archive
-from .course import check_gradebook_url, ensure_alembic_on_path, list_assignments, solutions_dir
+from .course import (
+    check_gradebook_url,
+    ensure_alembic_on_path,
+    list_assignments,
+    solutions_dir,
+    sqlite_path,
+)
 from .errors import AutograderError, SubmissionsError
 from .journal import Journal, source_digest, submission_digest
 from .release import record_assignment
@@ -68,11 +74,6 @@ class GradingResult:
     reused: int  # submissions taken from the journal, unchanged since
     sandbox_note: str = ""  # what confined the kernels, in one line
     unplaced: list[tuple[str, str]] = field(default_factory=list)  # notebooks in no row: why
-
-
-def _sqlite_path(db_url: str) -> Path | None:
-    prefix = "sqlite:///"
-    return Path(db_url[len(prefix):]).resolve() if db_url.startswith(prefix) else None
 
 
 def _in_gradebook(db_url: str, assignment: str, student_id: str) -> bool:
@@ -217,7 +218,7 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
     # The kernel may read the course's helpers and release, nothing else of the course,
     # the class or the grader's files.
     deny = default_deny(course_root, *(p for p in (out, folder, given.resolve(),
-                                                   _sqlite_path(db_url)) if p is not None))
+                                                   sqlite_path(db_url)) if p is not None))
     rows: dict[tuple[str, str], tuple[GradeRow, list[TestRow]]] = {}
     todo: list[tuple[Submission, str]] = []
     reused = 0  # results taken from the journal, unchanged since

@@ -88,8 +88,13 @@ def _graded_cells(notebook_path: Path) -> tuple[dict[str, object], list[str]]:
     return cells, order
 
 
-def zero_submission(db_url: str, assignment: str, student_id: str) -> None:
-    """Record a submission worth nothing (created if needed): every auto score 0."""
+def zero_submission(db_url: str, assignment: str, student_id: str, *,
+                    needs_review: bool = False) -> None:
+    """Record a submission worth nothing (created if needed): every auto score 0.
+
+    With ``needs_review`` (a flagged submission) every grade is also marked for
+    manual grading, so formgrader shows it to an instructor.
+    """
     with Gradebook(db_url) as gb, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy autoflush warnings
         gb.update_or_create_student(student_id)
@@ -97,7 +102,7 @@ def zero_submission(db_url: str, assignment: str, student_id: str) -> None:
         for notebook in submission.notebooks:
             for grade in notebook.grades:
                 grade.auto_score = 0
-                grade.needs_manual_grade = False
+                grade.needs_manual_grade = needs_review
         gb.db.commit()
 
 

@@ -14,7 +14,6 @@ import warnings
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
 
 from .results import GradeRow, TestRow, submission_rows, zero_submission
@@ -30,16 +29,6 @@ def status_and_reason(problems: list[str], tampering: list[str]) -> tuple[str, s
     if problems:
         return "error", "; ".join(dict.fromkeys(problems))
     return "graded", ""
-
-
-def _zero_flagged(db_url: str, assignment: str, student_id: str) -> None:
-    with Gradebook(db_url) as gb:
-        submission = gb.find_submission(assignment, student_id)
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                grade.auto_score = 0
-                grade.needs_manual_grade = True  # an instructor should look at it
-        gb.db.commit()
 
 
 def score_submission(db_url: str, out: Path, student_id: str, assignment: str,
@@ -79,7 +68,8 @@ def score_submission(db_url: str, out: Path, student_id: str, assignment: str,
             SaveAutoGrades().preprocess(nb, resources)
         status, reason = status_and_reason(problems, tampering)
         if status == "flagged":
-            _zero_flagged(db_url, assignment, student_id)
+            # Worth nothing, and in front of an instructor in formgrader.
+            zero_submission(db_url, assignment, student_id, needs_review=True)
     row, tests = submission_rows(db_url, out / "autograded", student_id, assignment,
                                  status, reason)
     if status == "flagged":
