@@ -122,16 +122,17 @@ class Agent:
         self.handles.clear()
         return {"value": None}
 
-    def _op_call(self, request):
-        target = request["target"]
+    def _function(self, target: dict):
+        """What a call's target names: a name of the notebook, or a handle (and attribute)."""
         if "name" in target:
             if target["name"] not in self.user_ns:
                 raise NameError(f"name {target['name']!r} is not defined")
-            function = self.user_ns[target["name"]]
-        else:
-            function = self._resolve(target["handle"])
-            if "attr" in target:
-                function = getattr(function, target["attr"])
+            return self.user_ns[target["name"]]
+        function = self._resolve(target["handle"])
+        return getattr(function, target["attr"]) if "attr" in target else function
+
+    def _op_call(self, request):
+        function = self._function(request["target"])
         args = self.wire.decode(request.get("args", []), self._resolve)
         kwargs = self.wire.decode(request.get("kwargs", {"__dict__": []}), self._resolve)
         arrays = self.wire.arrays_in(args, kwargs)
@@ -155,13 +156,7 @@ class Agent:
                 "changed": self._changed(arrays, before)}
 
     def _op_call_many(self, request):
-        target = request["target"]
-        if "name" in target:
-            if target["name"] not in self.user_ns:
-                raise NameError(f"name {target['name']!r} is not defined")
-            function = self.user_ns[target["name"]]
-        else:
-            function = self._resolve(target["handle"])
+        function = self._function(request["target"])
         calls = self.wire.decode(request.get("calls", []), self._resolve)
         results = []
         out, err = io.StringIO(), io.StringIO()

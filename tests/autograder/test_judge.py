@@ -78,6 +78,16 @@ def _run(tests: list[str], timeout: int = 20, student: str = STUDENT):
     return cells
 
 
+def _judge(root, tests: list[str], student: str, timeout: int):
+    """Execute the setup, ``student`` and ``tests`` as the grader does; (notebook, problems)."""
+    (root / "src").mkdir()
+    nb, _, problems, _ = execute_sandboxed(
+        new_notebook(cells=_run(tests, student=student)), {}, root / "src", root / "run",
+        deny=(), timeout=timeout, memory_mb=1024, sandbox=choose_sandbox("auto")[0],
+        judge_setup=SETUP)
+    return nb, problems
+
+
 def _outputs(nb) -> list[tuple[str, str]]:
     """(stdout, error sentence) of every graded cell."""
     found = []
@@ -193,12 +203,8 @@ def test_the_calls_take_the_agents_socket_not_the_shell_channel(judged):
 def test_a_call_that_ignores_interrupts_times_out_and_the_notebook_still_ends(tmp_path):
     student = ("import signal\n\ndef stubborn():\n"
                "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        pass\n")
-    nb = new_notebook(cells=_run(['print("ok")', "grading.call(stubborn)", 'print("after")'],
-                                 student=student))
-    (tmp_path / "src").mkdir()
-    nb, _, problems, _ = execute_sandboxed(
-        nb, {}, tmp_path / "src", tmp_path / "run", deny=(), timeout=3, memory_mb=1024,
-        sandbox=choose_sandbox("auto")[0], judge_setup=SETUP)
+    nb, problems = _judge(tmp_path, ['print("ok")', "grading.call(stubborn)", 'print("after")'],
+                          student, timeout=3)
     outputs = _outputs(nb)
     assert outputs[0] == ("ok\n", "")
     assert outputs[1][1].startswith("CellTimeoutError")
@@ -209,12 +215,8 @@ def test_a_call_that_ignores_interrupts_times_out_and_the_notebook_still_ends(tm
 @slow
 def test_a_kernel_that_dies_during_a_call_is_reported_where_it_died(tmp_path):
     student = "def die():\n    import os\n    os._exit(3)\n"
-    nb = new_notebook(cells=_run(['print("ok")', "grading.call(die)", 'print("never")'],
-                                 student=student))
-    (tmp_path / "src").mkdir()
-    nb, _, problems, _ = execute_sandboxed(
-        nb, {}, tmp_path / "src", tmp_path / "run", deny=(), timeout=10, memory_mb=1024,
-        sandbox=choose_sandbox("auto")[0], judge_setup=SETUP)
+    nb, problems = _judge(tmp_path, ['print("ok")', "grading.call(die)", 'print("never")'],
+                          student, timeout=10)
     assert problems == ["the kernel stopped while running cell 4"]
     assert _outputs(nb)[0] == ("ok\n", "")
 
