@@ -1,7 +1,7 @@
 """Find the submissions of a class and check that each is a readable notebook.
 
 A class folder is laid out ``SUBMISSIONS/<student_id>/<assignment>/<notebook>.ipynb``.
-:func:`find_submissions` lists every student-and-assignment folder found;
+:func:`survey_class` lists every student-and-assignment folder found, and every notebook in none;
 :func:`stage_submission` copies one into nbgrader's ``submitted/`` tree and
 says, in words a student understands, what is wrong with it (if anything).
 The instructor's folder is only ever read, and never trusted: a link is not
@@ -24,7 +24,7 @@ import nbformat
 from .errors import SubmissionsError
 
 __all__ = ["Submission", "Staged", "ClassSurvey", "survey_class", "class_prefix",
-           "find_submissions", "notebook_problem", "stage_submission",
+           "notebook_problem", "stage_submission",
            "copy_safely", "MAX_FILES", "MAX_FOLDER_MB", "MAX_NOTEBOOK_MB", "MAX_CELLS"]
 
 # Folders no student is called: what archivers, git and Jupyter leave behind.
@@ -150,21 +150,6 @@ def survey_class(folder: str | os.PathLike,
                 why += f" (move it to {'/'.join(parts[:-1])}/{belongs}/)"
         unplaced.append((name, why))
     return ClassSurvey(root, sorted(found), sorted(unplaced))
-
-
-def find_submissions(folder: str | os.PathLike) -> list[Submission]:
-    """Every ``<student_id>/<assignment>/`` folder under ``folder``, sorted.
-
-    Raises
-    ------
-    SubmissionsError
-        When ``folder`` does not exist, is not a folder, or holds no submission.
-    """
-    survey = survey_class(folder)
-    if not survey.submissions:
-        raise SubmissionsError(
-            f"{folder} holds no submissions; expected <student_id>/<assignment>/<notebook>.ipynb")
-    return survey.submissions
 
 
 def notebook_problem(path: str | os.PathLike) -> str | None:

@@ -12,7 +12,7 @@ import pytest
 
 from autograder.archive import ArchiveError, _copy_limited, extract_class, is_archive
 from autograder.errors import SubmissionsError
-from autograder.submissions import find_submissions
+from autograder.submissions import survey_class
 
 NB = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n'
 
@@ -48,7 +48,7 @@ def test_extract_class_unpacks_a_plain_class_with_safe_permissions(tmp_path):
     root = extract_class(archive, tmp_path / "out")
     assert root == tmp_path / "out"
     assert (root / "bob" / "01_toy" / "toy.ipynb").read_bytes() == NB
-    assert [(s.student_id, s.assignment) for s in find_submissions(root)] == [
+    assert [(s.student_id, s.assignment) for s in survey_class(root).submissions] == [
         ("alice", "01_toy"), ("bob", "01_toy"), ("bob", "02_more")]
     for path in root.rglob("*"):
         expected = 0o755 if path.is_dir() else 0o644
@@ -207,7 +207,7 @@ def test_extract_class_keeps_student_ids_with_quotes_spaces_and_other_scripts(tm
     assert raw.count(b"ZoX cp437") == 2
     archive.write_bytes(raw.replace(b"ZoX cp437", "Zoë cp437".encode("cp437")))
     root = extract_class(archive, tmp_path / "out")
-    found = sorted(s.student_id for s in find_submissions(root))
+    found = sorted(s.student_id for s in survey_class(root).submissions)
     assert found == sorted([*ids, "Zoë cp437"])
     for student in found:
         assert (root / student / "01_toy" / "toy.ipynb").read_bytes() == NB

@@ -9,10 +9,11 @@ import pytest
 
 from autograder.cli import main
 
+from .conftest import grade_cli, run_reaped
 
-def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=120)
+
+def run_cli(*args):
+    return run_reaped(grade_cli(*args), timeout=120)
 
 
 @pytest.mark.parametrize("args, words", [

@@ -120,6 +120,9 @@ def judged(tmp_path_factory):
         'grading.call(spin)',
         'grading.assert_equal(grading.call(Counter, 1).tick(), 2, "after the timeout")\n'
         'print("ok 9")',
+        'out = grading.call_many(double, [(1.0,), (2.5,)])\n'
+        'grading.assert_close(out, [2.0, 5.0], "double in a batch")\nprint("ok 10")',
+        'grading.call_many(crash, [(np.ones(2),), (np.ones((2, 3)),)])',
     ]
     root = tmp_path_factory.mktemp("judge")
     (root / "src").mkdir()
@@ -197,6 +200,15 @@ def test_a_call_that_never_returns_times_out_and_the_kernel_recovers(judged):
 @slow
 def test_the_calls_take_the_agents_socket_not_the_shell_channel(judged):
     assert judged[3].count("call") >= 8 and "lookup" in judged[3]
+
+
+@slow
+def test_a_batch_of_calls_is_one_round_trip_and_a_crash_names_its_call(judged):
+    outputs, _, _, requests = judged
+    assert outputs[10] == ("computing\ncomputing\nok 10\n", "")
+    assert requests.count("call_many") == 2
+    assert outputs[11][1].startswith("GradingError: crash(x=an array of shape (2, 3)) raised "
+                                     "ValueError")
 
 
 @slow

@@ -6,7 +6,7 @@ import pytest
 
 from autograder.archive import extract_class
 from autograder.errors import SubmissionsError
-from autograder.submissions import find_submissions, notebook_problem, survey_class
+from autograder.submissions import notebook_problem, survey_class
 
 from . import factories as F
 
@@ -28,17 +28,16 @@ def test_notebook_problem_accepts_a_notebook(released):
     assert notebook_problem(released) is None
 
 
-def test_find_submissions_refuses_missing_and_empty_folders(tmp_path):
+def test_survey_class_refuses_a_missing_folder_and_finds_nothing_in_an_empty_one(tmp_path):
     with pytest.raises(SubmissionsError, match="does not exist"):
-        find_submissions(tmp_path / "missing")
-    with pytest.raises(SubmissionsError, match="holds no submissions"):
-        find_submissions(tmp_path)
+        survey_class(tmp_path / "missing")
+    assert survey_class(tmp_path).submissions == []
 
 
-def test_find_submissions_lists_student_and_assignment_sorted(tmp_path):
+def test_survey_class_lists_student_and_assignment_sorted(tmp_path):
     for student in ("zoe", "adam"):
         (tmp_path / student / F.ASSIGNMENT).mkdir(parents=True)
-    found = find_submissions(tmp_path)
+    found = survey_class(tmp_path).submissions
     assert [(s.student_id, s.assignment) for s in found] == [
         ("adam", F.ASSIGNMENT), ("zoe", F.ASSIGNMENT)]
 
@@ -106,7 +105,7 @@ def test_a_linked_student_folder_is_not_followed_and_odd_ids_are_graded(tmp_path
         (root / student / F.ASSIGNMENT).mkdir(parents=True)
     (root / "__MACOSX" / F.ASSIGNMENT).mkdir(parents=True)
     (root / "mallory").symlink_to(tmp_path / "elsewhere")
-    found = [s.student_id for s in find_submissions(root)]
+    found = [s.student_id for s in survey_class(root).submissions]
     assert found == [".bob", "_alice", "carol"]
 
 

@@ -225,6 +225,43 @@ def test_call_says_an_unfinished_stub_is_not_done_yet():
         grading.call(rnn_forward, 1, 2, 3, 4, 5)
 
 
+def test_call_many_returns_every_result_and_names_the_call_that_crashed():
+    def halve(n):
+        if n == 0:
+            raise ZeroDivisionError("division by zero")
+        return 10 // n
+
+    assert grading.call_many(halve, [(1,), (2,), (5,)]) == [10, 5, 2]
+    with pytest.raises(GradingError, match=r"^halve\(n=0\) raised ZeroDivisionError: division "
+                                           r"by zero.* Mind zero\.$"):
+        grading.call_many(halve, [(1,), (0,)], hint="Mind zero.")
+
+
+def test_call_many_says_an_unfinished_stub_is_not_done_yet():
+    def conv_output_size(n, k, s=1, p=0):
+        raise NotImplementedError()
+
+    with pytest.raises(GradingError, match=r"^conv_output_size is not done yet"):
+        grading.call_many(conv_output_size, [(5, 3)])
+
+
+def test_call_many_sends_a_batch_to_an_object_that_takes_one():
+    class Remote:
+        """Stands in for the judge's proxy of a student's function."""
+        __name__ = "double"
+
+        def __init__(self):
+            self.batches = []
+
+        def __call_many__(self, calls):
+            self.batches.append(calls)
+            return [2 * x for (x,) in calls]
+
+    remote = Remote()
+    assert grading.call_many(remote, [[1], [2], [3]]) == [2, 4, 6]
+    assert remote.batches == [[(1,), (2,), (3,)]]   # one round trip, argument tuples
+
+
 def test_call_names_a_class_and_a_method():
     class VanillaRNN:
         def __init__(self, input_size=5):
