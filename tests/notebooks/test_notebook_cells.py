@@ -33,6 +33,10 @@ CORE = {
                 "gru_step_forward"],
     "05_attention": ["softmax", "additive_attention", "scaled_dot_product_attention",
                      "positional_encoding", "multi_head_attention"],
+    "06_embeddings": ["one_hot", "bag_of_words", "embedding_forward", "embedding_backward",
+                      "cooccurrence_matrix", "ppmi", "cosine_similarity", "analogy"],
+    "07_activation_maximization": ["total_variation", "total_variation_grad",
+                                   "activation_maximization", "saliency_map"],
 }
 
 

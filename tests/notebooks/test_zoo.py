@@ -6,15 +6,25 @@ notebook and runs that exercise's test cells (visible and hidden) in-process.
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from helpers.grading import GradingError
 
 from . import cells, zoo_01, zoo_02, zoo_03, zoo_04, zoo_05
 
-ZOOS = {"01_convolution_arithmetic": zoo_01, "02_resnet_gradient_flow": zoo_02,
-        "03_vanilla_rnn": zoo_03, "04_lstm": zoo_04,
-        "05_attention": zoo_05}
+
+def _zoos() -> dict:
+    """Notebook folder -> its ``zoo_NN`` module, for every notebook of the course."""
+    found = {}
+    for path in cells.course_notebooks(cells.SOLUTIONS):
+        topic = path.parent.name
+        found[topic] = importlib.import_module(f"tests.notebooks.zoo_{topic[:2]}")
+    return found
+
+
+ZOOS = _zoos()
 
 
 def _notebook(topic: str):
@@ -192,6 +202,9 @@ NAMED_MISTAKES = [
      "one rate too many for the cosines when d is odd (crashes)", "test_positional_encoding",
      "the cosines use only the first d//2 rates"),
 ]
+# A later notebook's zoo lists its own: (exercise, wrong answers, mistake, test, words).
+for _topic, _zoo in ZOOS.items():
+    NAMED_MISTAKES += [(_topic, *named) for named in getattr(_zoo, "NAMED_MISTAKES", [])]
 
 
 @pytest.mark.parametrize("topic, exercise, zoo, mistake, test, words", NAMED_MISTAKES,
