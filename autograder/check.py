@@ -30,10 +30,11 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import compute_checksum
 
+from .cellmeta import closest_release, grade_id, is_solution_cell, is_test_cell, nbgrader_meta
 from .course import RELEASE_DIR, SOURCE_DIR, default_course_root
 from .errors import NotebookError
 from .preprocessors.restorecells import RestoreGradedCells
-from .results import failure_message, format_points, is_test_cell
+from .results import failure_message, format_points
 from .sandbox import choose_sandbox, default_deny
 from .settings import DEFAULT_MEMORY_MB
 from .submissions import notebook_problem
@@ -67,55 +68,35 @@ class CheckReport:
         return all(t.passed for t in self.tests) and not self.warnings and not self.problems
 
 
-def _meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
 def _is_test(cell) -> bool:
-    return is_test_cell(cell) and bool(_meta(cell).get("grade_id"))
-
-
-def _cell_sources(nb) -> set[str]:
-    return {" ".join(c.source.split()) for c in nb.cells if c.source.strip()}
+    return is_test_cell(cell) and grade_id(cell) is not None
 
 
 def find_release(path: Path, nb, course_root: Path) -> tuple[Path | None, str]:
     """The released notebook ``nb`` (read from ``path``) is a copy of, and how it was told.
 
-    By file name when exactly one release has it; else by content: the release
-    most of whose graded cells (nbgrader's ids) or, with the metadata stripped,
-    most of whose cells (their text) the notebook holds, at least half of them,
-    and clearly more than any other release's.
+    By file name when exactly one release has it; else by content
+    (:func:`autograder.cellmeta.closest_release`).
     """
     released = sorted((course_root / RELEASE_DIR).glob("*/*.ipynb"))
     by_name = [p for p in released if p.name == path.name]
     if len(by_name) == 1:
         return by_name[0], "by its file name"
-    mine_ids = {_meta(c).get("grade_id") for c in nb.cells} - {None, ""}
-    mine_text = _cell_sources(nb)
-    scores = []
+    candidates = {}
     for candidate in released:
         try:
-            release = nbformat.read(str(candidate), as_version=4)
+            candidates[candidate] = nbformat.read(str(candidate), as_version=4)
         except Exception:  # noqa: BLE001 (an unreadable release is no candidate)
             continue
-        ids = {_meta(c).get("grade_id") for c in release.cells} - {None, ""}
-        text = _cell_sources(release)
-        by_ids = len(ids & mine_ids) / len(ids) if ids else 0.0
-        by_text = len(text & mine_text) / len(text) if text else 0.0
-        scores.append((max(by_ids, by_text), candidate))
-    scores.sort(reverse=True)
-    if scores and scores[0][0] >= 0.5 and (len(scores) == 1 or scores[1][0] < scores[0][0] - 0.2):
-        return scores[0][1], "by its content"
-    return None, ""
+    found, _ = closest_release(nb, candidates)
+    return (found, "by its content") if found is not None else (None, "")
 
 
 def _compare_with_release(nb, release) -> list[str]:
-    found = {_meta(c).get("grade_id"): c for c in nb.cells if _meta(c).get("grade_id")}
+    found = {grade_id(c): c for c in nb.cells if grade_id(c)}
     warnings = []
     for cell in release.cells:
-        meta = _meta(cell)
-        name = meta.get("grade_id")
+        name = grade_id(cell)
         if not name:
             continue
         mine = found.get(name)
@@ -125,7 +106,7 @@ def _compare_with_release(nb, release) -> list[str]:
             elif mine.source.strip() != cell.source.strip():
                 warnings.append(f"the test cell {name} was changed; the grader runs the "
                                 "original, so undo your change")
-        elif meta.get("solution") and mine is None:
+        elif is_solution_cell(cell) and mine is None:
             warnings.append(f"the answer cell {name} is missing or lost its grading "
                             "information; put your answer back in the released cell")
     return warnings
@@ -146,7 +127,7 @@ def _syntax_errors(nb) -> list[str]:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error" and output.get("ename") in (
                     "SyntaxError", "IndentationError", "TabError"):
-                name = _meta(cell).get("grade_id")
+                name = grade_id(cell)
                 where = f"code cell {number}" + (f" ({name})" if name else "")
                 found.append(f"{where} has a {output['ename']}: {output.get('evalue', '')}; "
                              "nothing in it ran, so the tests that use it fail too")
@@ -193,11 +174,11 @@ def run_checks(path: str | os.PathLike, timeout: int = 60,
             f"notebook is called {path.name} or holds most of its cells, so changed or "
             "deleted tests cannot be found and the estimate may be wrong")
         report.warnings = [
-            f"the test cell {_meta(c)['grade_id']} was changed; the grader runs the original, "
+            f"the test cell {grade_id(c)} was changed; the grader runs the original, "
             "so undo your change"
             for c in nb.cells
-            if _is_test(c) and _meta(c).get("checksum")
-            and compute_checksum(c) != _meta(c)["checksum"]]
+            if _is_test(c) and nbgrader_meta(c).get("checksum")
+            and compute_checksum(c) != nbgrader_meta(c)["checksum"]]
     deny = default_deny(root) if (root / "solutions").is_dir() else ()
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as tmp:
         # The kernel sees the notebook alone, as it would if handed in alone.
@@ -217,10 +198,9 @@ def run_checks(path: str | os.PathLike, timeout: int = 60,
     for cell in nb.cells:
         if not _is_test(cell):
             continue
-        meta = _meta(cell)
-        points = float(meta.get("points", 0) or 0)
+        points = float(nbgrader_meta(cell).get("points", 0) or 0)
         message = failure_message(cell)
-        report.tests.append(TestResult(meta["grade_id"], not message, points, message))
+        report.tests.append(TestResult(grade_id(cell), not message, points, message))
     return report
 
 

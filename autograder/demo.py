@@ -17,10 +17,11 @@ from pathlib import Path
 
 import nbformat
 
+from .cellmeta import grade_id, is_solution_cell, is_test_cell
 from .course import list_assignments, resolve_assignments, solutions_dir
 from .grade import DEFAULT_TIMEOUT, GradingResult, grade_class
 from .release import release_assignment
-from .results import GradeRow, is_test_cell
+from .results import GradeRow
 
 __all__ = ["STUDENTS", "solution_source", "build_demo_class", "format_table", "run_demo"]
 
@@ -84,19 +85,17 @@ def _student(released: Path, source: Path, choose: Callable[[int, str], str | No
     """The released notebook with each solution cell rewritten by ``choose(i, grade_id)``."""
     nb = nbformat.read(str(released), as_version=4)
     src = nbformat.read(str(source), as_version=4)
-    sources = {c.metadata["nbgrader"]["grade_id"]: c.source for c in src.cells
-               if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    sources = {grade_id(c): c.source for c in src.cells if is_solution_cell(c)}
     order = [gid for gid in sources]
     cells = []
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        grade_id = meta.get("grade_id")
+        name = grade_id(cell)
         if drop_tests and is_test_cell(cell):
             continue
-        if meta.get("solution") and grade_id in sources:
-            mode = choose(order.index(grade_id), grade_id)
+        if is_solution_cell(cell) and name in sources:
+            mode = choose(order.index(name), name)
             if mode is not None:
-                cell.source = solution_source(sources[grade_id], mode)
+                cell.source = solution_source(sources[name], mode)
         cells.append(cell)
     nb.cells = cells
     return nb
@@ -110,7 +109,7 @@ _PATCH = ("import numpy as _np\n"
 def _patched(nb):
     """``nb`` with numpy's comparisons rebound in its first solution cell."""
     for cell in nb.cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+        if is_solution_cell(cell):
             cell.source = _PATCH + cell.source
             break
     return nb
@@ -131,8 +130,8 @@ def build_demo_class(course_root: str | os.PathLike, dest: str | os.PathLike) ->
             release_assignment(course_root, assignment, released_dir)
             for source in sorted((source_root / assignment).glob("*.ipynb")):
                 released = released_dir / source.name
-                n_solutions = sum(1 for c in nbformat.read(str(source), as_version=4).cells
-                                  if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+                n_solutions = sum(map(is_solution_cell,
+                                      nbformat.read(str(source), as_version=4).cells))
                 half = n_solutions // 2
                 notebooks = {
                     "reference": _student(released, source, lambda i, g: "solution"),

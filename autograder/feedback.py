@@ -32,10 +32,11 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import GetGrades
 from traitlets.config import Config
 
+from .cellmeta import is_test_cell
 from .course import SOURCE_DIR, check_gradebook_url, sqlite_path
 from .errors import AutograderError
 from .failures import failure_text, strip_ansi
-from .results import GRADES_HEADER, format_points, is_test_cell
+from .results import GRADES_HEADER, format_points
 from .texmath import CSS as MATH_CSS
 from .texmath import render_math
 

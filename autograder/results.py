@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
+from .cellmeta import grade_id
 from .failures import explain_error, failure_message
 
 __all__ = [
@@ -23,7 +24,6 @@ __all__ = [
     "TESTS_HEADER",
     "GradeRow",
     "TestRow",
-    "is_test_cell",
     "format_points",
     "explain_error",
     "failure_message",
@@ -63,13 +63,6 @@ class TestRow:
     message: str
 
 
-def is_test_cell(cell) -> bool:
-    """Whether ``cell`` is a graded test cell: nbgrader's ``grade`` without ``solution``."""
-    meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
-    return (cell.get("cell_type") == "code" and bool(meta.get("grade"))
-            and not meta.get("solution"))
-
-
 def format_points(value: float | None) -> str:
     """Points as short text: ``3``, ``1.5``; ``0`` for None."""
     return f"{float(value or 0.0):g}"
@@ -81,10 +74,10 @@ def _graded_cells(notebook_path: Path) -> tuple[dict[str, object], list[str]]:
     nb = nbformat.read(str(notebook_path), as_version=4)
     cells, order = {}, []
     for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id and grade_id not in cells:
-            cells[grade_id] = cell
-            order.append(grade_id)
+        name = grade_id(cell)
+        if name and name not in cells:
+            cells[name] = cell
+            order.append(name)
     return cells, order
 
 

@@ -28,11 +28,11 @@ from nbgrader.preprocessors import (
 )
 from nbgrader.utils import setenv
 
+from .cellmeta import is_test_cell
 from .preprocessors.guard import MarkGradedCells, VerifyGradedCells
 from .preprocessors.restorecells import RestoreGradedCells
 from .preprocessors.sandboxexecute import SandboxExecute
 from .preprocessors.sanitize import DropEmptyMetadata
-from .results import is_test_cell
 from .sandbox import (
     SandboxPolicy,
     default_readable,

@@ -23,18 +23,14 @@ from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, TraitError, Unicode, validate
 
+from ..cellmeta import is_test_cell, nbgrader_meta
 from ..integrity import FINGERPRINT_CODE, compare, parse_fingerprint
-from ..results import is_test_cell
 
 __all__ = ["MarkGradedCells", "VerifyGradedCells", "DONE_PREFIX", "is_integrity_cell"]
 
 DONE_PREFIX = "AUTOGRADER-DONE"
 GRADING_ERROR = "GradingError"
 NOT_FINISHED = "the test cell did not run to its end"
-
-
-def _nbgrader(cell) -> dict:
-    return cell.metadata.get("nbgrader", {}) or {}
 
 
 
@@ -84,7 +80,7 @@ class MarkGradedCells(NbGraderPreprocessor):
             raise ValueError("MarkGradedCells needs a nonce")
         cells = [self.integrity_cell(baseline=True)]
         for cell in nb.cells:
-            meta = _nbgrader(cell)
+            meta = nbgrader_meta(cell)
             if meta.get("grade") or meta.get("solution"):
                 # Tags (skip-execution, raises-exception, ...) and hidden-ness are the
                 # student's to set on their own cells, never on graded ones.
@@ -123,7 +119,7 @@ class VerifyGradedCells(NbGraderPreprocessor):
 
     def _verify_test_cell(self, cell) -> bool:
         """Clean one test cell; return False when it ran but stopped silently."""
-        grade_id = _nbgrader(cell).get("grade_id", "")
+        grade_id = nbgrader_meta(cell).get("grade_id", "")
         ran = _ran(cell)
         line = _done_line(self.nonce, grade_id)
         marker = f"{DONE_PREFIX} {self.nonce} {grade_id}"
@@ -174,7 +170,7 @@ class VerifyGradedCells(NbGraderPreprocessor):
                         checks.append(found)
                 continue
             if is_test_cell(cell) and not self._verify_test_cell(cell):
-                silent.append(_nbgrader(cell).get("grade_id", ""))
+                silent.append(nbgrader_meta(cell).get("grade_id", ""))
             kept.append(cell)
         nb.cells = kept
 

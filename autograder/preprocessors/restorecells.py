@@ -26,6 +26,8 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import OverwriteCells
 from traitlets import Float
 
+from ..cellmeta import grade_id, graded_ids, nbgrader_meta
+
 __all__ = ["RestoreGradedCells"]
 
 _HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
@@ -73,8 +75,7 @@ class RestoreGradedCells(OverwriteCells):
         self._reattach_metadata(nb, source, points, solutions)
         originals = {c["name"]: c for c in source}
         for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            name = meta.get("grade_id")
+            name = grade_id(cell)
             if name in points and name not in solutions and name in originals:
                 cell.source = originals[name]["source"]
                 cell.metadata["nbgrader"] = self._metadata(originals[name], points, solutions)
@@ -95,8 +96,8 @@ class RestoreGradedCells(OverwriteCells):
         """(source cells, points, solution names) of a reference notebook's graded cells."""
         source, points, solutions = [], {}, set()
         for cell in reference.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if not meta.get("grade_id"):
+            meta = nbgrader_meta(cell)
+            if not grade_id(cell):
                 continue
             source.append({"name": meta["grade_id"], "source": cell.source,
                            "cell_type": cell.cell_type, "locked": meta.get("locked", False),
@@ -109,12 +110,11 @@ class RestoreGradedCells(OverwriteCells):
 
     # -- step 1 -------------------------------------------------------------
     def _reattach_metadata(self, nb, source, points, solutions):
-        present = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
-                   if c.metadata.get("nbgrader", {}).get("grade_id")}
+        present = graded_ids(nb)
         tests = [s for s in source if s["name"] in points and s["name"] not in solutions
                  and s["cell_type"] == "code"]
         for cell in nb.cells:
-            if cell.cell_type != "code" or cell.metadata.get("nbgrader"):
+            if cell.cell_type != "code" or nbgrader_meta(cell):
                 continue
             text = _normalise(cell.source)
             if not text:
@@ -162,7 +162,7 @@ class RestoreGradedCells(OverwriteCells):
     def _add_missing_tests(self, nb, source, points, solutions):
         def position(name):
             for index, cell in enumerate(nb.cells):
-                if cell.metadata.get("nbgrader", {}).get("grade_id") == name:
+                if grade_id(cell) == name:
                     return index
             return None
 

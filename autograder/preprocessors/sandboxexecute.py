@@ -26,7 +26,7 @@ from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
 from traitlets import Bool, Float, Integer, Unicode
 
-from ..results import is_test_cell
+from ..cellmeta import is_test_cell
 from .trackedexecute import TrackedExecute
 
 __all__ = ["SandboxExecute"]

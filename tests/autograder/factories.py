@@ -12,6 +12,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from autograder.cellmeta import grade_id
+
 ASSIGNMENT = "01_toy"
 NOTEBOOK = "toy"
 
@@ -101,11 +103,11 @@ def student_notebook(released: Path, answers: dict[str, str] | None = None,
     nb = nbformat.read(str(released), as_version=4)
     cells = []
     for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in drop:
+        name = grade_id(cell)
+        if name in drop:
             continue
-        if answers and grade_id in answers:
-            cell.source = answers[grade_id]
+        if answers and name in answers:
+            cell.source = answers[name]
         cells.append(cell)
     nb.cells = cells
     return nb

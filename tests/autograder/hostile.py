@@ -20,6 +20,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.cellmeta import grade_id, nbgrader_meta
+
 from . import factories as F
 
 __all__ = [
@@ -98,7 +100,7 @@ def write_notebook(root: Path, student_id: str, nb) -> Path:
 
 
 def _test_cells(nb):
-    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
+    return [c for c in nb.cells if nbgrader_meta(c).get("grade")
             and not c.metadata["nbgrader"].get("solution")]
 
 
@@ -150,7 +152,7 @@ def _duplicate_graded_cells(nb) -> None:
     cells = []
     for cell in nb.cells:
         cells.append(cell)
-        if cell.metadata.get("nbgrader", {}).get("grade_id"):
+        if grade_id(cell):
             twin = copy.deepcopy(cell)
             twin["id"] = f"{cell['id']}-copy"  # Jupyter gives a pasted cell a new id
             cells.append(twin)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
+from autograder.cellmeta import grade_id
 from autograder.check import check_notebook
 from autograder.errors import NotebookError
 
@@ -15,9 +16,9 @@ def _write_tampered(released, answers, folder, delete=None):
     """A student's notebook whose test_scale cell was emptied (and ``delete`` removed)."""
     nb = F.student_notebook(released, answers)
     nb.cells = [c for c in nb.cells
-                if delete is None or c.metadata.get("nbgrader", {}).get("grade_id") != delete]
+                if delete is None or grade_id(c) != delete]
     for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_scale":
+        if grade_id(cell) == "test_scale":
             cell.source = "pass"
     path = folder / "toy.ipynb"
     nbformat.write(nb, str(path))

@@ -7,6 +7,7 @@ import copy
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from autograder.cellmeta import nbgrader_meta
 from autograder.integrity import FINGERPRINT_CODE, baseline_fingerprint, compare, parse_fingerprint
 from autograder.preprocessors.guard import MarkGradedCells, VerifyGradedCells, is_integrity_cell
 from autograder.sandbox import read_baseline, read_violations
@@ -186,7 +187,7 @@ def grade(sandbox: Sandbox, nb):
     NotebookClient(nb, km=km, timeout=60, allow_errors=True).execute()
     resources["autograder"]["baseline"] = read_baseline(sandbox.policy.log_path)
     nb, resources = VerifyGradedCells(nonce=NONCE).preprocess(nb, resources)
-    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    tests = [c for c in nb.cells if nbgrader_meta(c).get("grade")]
     return tests, resources["autograder"]["tampering"], nb
 
 

@@ -14,6 +14,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder import wire
 from autograder.agent import Agent, _SocketServer
+from autograder.cellmeta import nbgrader_meta
 from autograder.judge import SocketChannel
 from autograder.sandbox import choose_sandbox
 from autograder.worker import execute_sandboxed
@@ -24,6 +25,7 @@ SETUP = "import numpy as np\nfrom helpers import grading"
 
 STUDENT = '''
 import numpy as np
+from autograder.cellmeta import nbgrader_meta
 
 def double(x):
     print("computing")
@@ -92,7 +94,7 @@ def _outputs(nb) -> list[tuple[str, str]]:
     """(stdout, error sentence) of every graded cell."""
     found = []
     for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade"):
+        if nbgrader_meta(cell).get("grade"):
             text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
             error = next((f"{o.ename}: {o.evalue}" for o in cell.outputs
                           if o.output_type == "error"), "")

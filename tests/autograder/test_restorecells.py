@@ -8,24 +8,25 @@ import time
 import nbformat
 from nbformat.v4 import new_code_cell
 
+from autograder.cellmeta import grade_id, nbgrader_meta
 from autograder.preprocessors.restorecells import RestoreGradedCells
 
 
 def _graded_ids(nb):
     return [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade")]
+            if nbgrader_meta(c).get("grade")]
 
 
 def test_an_edited_test_cell_gets_its_source_back(released):
     reference = nbformat.read(str(released), as_version=4)
     nb = copy.deepcopy(reference)
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_add")
+    cell = next(c for c in nb.cells if grade_id(c) == "test_add")
     cell.source = "print('all good')"
     restored = RestoreGradedCells().restore_from_notebook(nb, reference)
     again = next(c for c in restored.cells
-                 if c.metadata.get("nbgrader", {}).get("grade_id") == "test_add")
+                 if grade_id(c) == "test_add")
     original = next(c for c in reference.cells
-                    if c.metadata.get("nbgrader", {}).get("grade_id") == "test_add")
+                    if grade_id(c) == "test_add")
     assert again.source == original.source != "print('all good')"
 
 
@@ -33,7 +34,7 @@ def test_a_test_cell_that_lost_its_metadata_is_recognised_by_its_text(released):
     reference = nbformat.read(str(released), as_version=4)
     nb = copy.deepcopy(reference)
     for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_scale":
+        if grade_id(cell) == "test_scale":
             del cell.metadata["nbgrader"]
     restored = RestoreGradedCells().restore_from_notebook(nb, reference)
     assert _graded_ids(restored).count("test_scale") == 1
@@ -43,7 +44,7 @@ def test_a_deleted_test_cell_is_added_back_once(released):
     reference = nbformat.read(str(released), as_version=4)
     nb = copy.deepcopy(reference)
     nb.cells = [c for c in nb.cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") != "test_add"]
+                if grade_id(c) != "test_add"]
     restored = RestoreGradedCells().restore_from_notebook(nb, reference)
     assert _graded_ids(restored).count("test_add") == 1
 
@@ -53,7 +54,7 @@ def test_hundreds_of_large_unmarked_cells_restore_quickly(released):
     reference = nbformat.read(str(released), as_version=4)
     nb = copy.deepcopy(reference)
     test_text = "\n".join(c.source for c in reference.cells
-                          if c.metadata.get("nbgrader", {}).get("grade"))
+                          if nbgrader_meta(c).get("grade"))
     filler = (test_text + "\n") * (20_000 // len(test_text))      # ~20,000 characters
     nb.cells += [new_code_cell(f"# {k}\n" + filler) for k in range(300)]
     start = time.perf_counter()

@@ -34,6 +34,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.cellmeta import grade_id, is_solution_cell
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "01_convolution_arithmetic" / "convolution_arithmetic.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -96,7 +98,7 @@ def write_student_notebook(folder):
 
 
 def _grade_id(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return grade_id(cell)
 
 
 def exercise_of(cell, exercises):
@@ -321,7 +323,7 @@ def test_notebook_01_runs_in_jupyterlab_and_its_slider_redraws_the_figure(tmp_pa
     home.mkdir()
     path, nb_cells = write_student_notebook(root)
     exercises = {_grade_id(c) for c in nb_cells
-                 if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+                 if is_solution_cell(c)}
     page_screenshot, widget_screenshot = tmp_path / "notebook.png", tmp_path / "widget.png"
 
     # Printed first, so a failure's captured output says where to look.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.results import is_test_cell
+from autograder.cellmeta import is_test_cell
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
