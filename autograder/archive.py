@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import stat
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,7 +72,8 @@ def extract_class(zip_path: str | os.PathLike, dest: str | os.PathLike, *,
     refuses the whole archive. ``__MACOSX/``, ``.DS_Store`` and ``Thumbs.db``
     are skipped. Names are kept as Python's :mod:`zipfile` decodes them (UTF-8
     when the entry says so, cp437 otherwise). Files are written ``0644`` and
-    folders ``0755``, whatever the archive says.
+    folders ``0755``, whatever the archive says, and keep the modification
+    time it records.
 
     Top folders that wrap the whole class (``export/<student>/...``, as LMS
     exports often are) are skipped by the rule a class folder is read with
@@ -271,6 +273,7 @@ def _extract(zf: zipfile.ZipFile, entries: list[_Entry], dest: Path,
         try:
             with zf.open(entry.info) as src:
                 budget -= _copy_limited(src, target, budget, entry.info.file_size)
+            _keep_time(target, entry.info)
         except ArchiveError as exc:
             raise ArchiveError(f"the entry {entry.info.filename!r} in {name} {exc}; "
                                "the archive was refused") from None
@@ -281,6 +284,15 @@ def _extract(zf: zipfile.ZipFile, entries: list[_Entry], dest: Path,
         except OSError as exc:
             raise ArchiveError(f"cannot write the entry {entry.info.filename!r} of {name} "
                                f"({exc.strerror})") from None
+
+
+def _keep_time(target: Path, info: zipfile.ZipInfo) -> None:
+    """Give an extracted file the modification time the archive records (when it hands in)."""
+    try:
+        stamp = time.mktime((*info.date_time, 0, 0, -1))
+        os.utime(target, (stamp, stamp), follow_symlinks=False)
+    except (OverflowError, ValueError, OSError):
+        pass  # a nonsense date in a header: the file keeps the time it was written
 
 
 def _make_folders(dest: Path, folder: Path) -> None:

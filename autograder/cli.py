@@ -1,7 +1,7 @@
 """The instructor's command line: ``python -m autograder <command>``.
 
-Commands: ``release``, ``grade``, ``feedback``, ``report``, ``check`` and
-``demo``. Every error of ours becomes one line ``autograder: <sentence>`` on
+Commands: ``release``, ``collect``, ``grade``, ``feedback``, ``report``,
+``check`` and ``demo``. Every error of ours becomes one line ``autograder: <sentence>`` on
 stderr and exit status 2.
 """
 
@@ -77,6 +77,23 @@ def build_parser() -> argparse.ArgumentParser:
                             "audit hook alone (none), or with bubblewrap where it works (auto, "
                             "the default)")
 
+    collect = commands.add_parser(
+        "collect", parents=[common],
+        help="file an LMS export's hand-ins as SUBMISSIONS/<student_id>/<assignment>/")
+    collect.add_argument("export", type=Path, metavar="EXPORT",
+                         help="the export: a zip, or the folder it was unpacked into")
+    collect.add_argument("--assignment", required=True, metavar="NN_topic",
+                         help="the assignment the export holds")
+    collect.add_argument("--into", type=Path, required=True, metavar="SUBMISSIONS",
+                         help="the class folder to add to (created if missing)")
+    collect.add_argument("--pattern", default="canvas", metavar="canvas|moodle|blackboard|REGEX",
+                         help="how the export names files: a known system (default canvas) or "
+                              "a regular expression over each file's path in the export with a "
+                              "group (?P<student>...) or (?P<name>...), and optionally "
+                              "(?P<late>...), (?P<order>...), (?P<time>...)")
+    collect.add_argument("--replace", action="store_true",
+                         help="replace a notebook collected earlier by a different one")
+
     check = commands.add_parser("check", parents=[common],
                                 help="run a notebook's visible tests before handing it in")
     check.add_argument("notebook", type=Path, metavar="NOTEBOOK")
@@ -145,6 +162,18 @@ def _run(args: argparse.Namespace) -> int:
             print(f"autograder: {len(result.unplaced)} files under {args.submissions} have no "
                   "row (listed above); put them where they belong and run the same command "
                   "again", file=sys.stderr)
+            return 1
+        return 0
+    if args.command == "collect":
+        from .collect import collect, summary
+
+        result = collect(args.export, args.assignment, args.into, course,
+                         pattern=args.pattern, replace=args.replace)
+        for line in summary(result, args.assignment, args.export, args.into):
+            print(line)
+        if result.unplaced:
+            print(f"autograder: {len(result.unplaced)} files of {args.export} were not placed "
+                  "(listed above); see why, then collect again", file=sys.stderr)
             return 1
         return 0
     if args.command == "check":
