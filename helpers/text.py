@@ -19,9 +19,19 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["AnalogyCorpus", "CAPITALS", "GENDER_PAIRS", "analogy_questions", "build_vocab",
-           "encode", "load_words", "make_analogy_corpus", "sample_negatives", "skipgram_pairs",
-           "tokenize"]
+__all__ = [
+    "AnalogyCorpus",
+    "CAPITALS",
+    "GENDER_PAIRS",
+    "analogy_questions",
+    "build_vocab",
+    "encode",
+    "load_words",
+    "make_analogy_corpus",
+    "sample_negatives",
+    "skipgram_pairs",
+    "tokenize",
+]
 
 _WORD = re.compile(r"[a-z]+")
 
@@ -45,15 +55,17 @@ def load_words(n_words: int | None = None) -> list[str]:
     """
     from pydoc_data.topics import topics  # ships with CPython: nothing to download
 
-    if n_words is not None and (isinstance(n_words, bool) or int(n_words) != n_words
-                                or n_words <= 0):
+    if n_words is not None and (
+        isinstance(n_words, bool) or int(n_words) != n_words or n_words <= 0
+    ):
         raise ValueError(f"n_words must be a positive integer, got {n_words!r}")
     words = tokenize(" ".join(topics[key] for key in sorted(topics)))
-    return words if n_words is None else words[:int(n_words)]
+    return words if n_words is None else words[: int(n_words)]
 
 
-def build_vocab(tokens, size: int | None = None, min_count: int = 1,
-                skip=()) -> tuple[dict[str, int], list[str], np.ndarray]:
+def build_vocab(
+    tokens, size: int | None = None, min_count: int = 1, skip=()
+) -> tuple[dict[str, int], list[str], np.ndarray]:
     """A vocabulary of the most frequent words, most frequent first (ties alphabetically).
 
     Parameters
@@ -79,8 +91,10 @@ def build_vocab(tokens, size: int | None = None, min_count: int = 1,
         raise ValueError(f"size must be positive, got {size}")
     skip = set(skip)
     counted = Counter(tokens)
-    ranked = sorted((w for w, n in counted.items() if n >= min_count and w not in skip),
-                    key=lambda w: (-counted[w], w))
+    ranked = sorted(
+        (w for w, n in counted.items() if n >= min_count and w not in skip),
+        key=lambda w: (-counted[w], w),
+    )
     words = ranked if size is None else ranked[:size]
     vocab = {w: i for i, w in enumerate(words)}
     return vocab, words, np.array([counted[w] for w in words], dtype=np.int64)
@@ -94,27 +108,59 @@ def encode(tokens, vocab: dict[str, int]) -> np.ndarray:
 # --------------------------------------------------------------------------- planted analogies
 
 # (country, capital, language): the language is a context both of a pair share.
-CAPITALS = (("france", "paris", "french"), ("italy", "rome", "italian"),
-            ("spain", "madrid", "spanish"), ("germany", "berlin", "german"),
-            ("japan", "tokyo", "japanese"), ("egypt", "cairo", "arabic"),
-            ("russia", "moscow", "russian"), ("greece", "athens", "greek"))
+CAPITALS = (
+    ("france", "paris", "french"),
+    ("italy", "rome", "italian"),
+    ("spain", "madrid", "spanish"),
+    ("germany", "berlin", "german"),
+    ("japan", "tokyo", "japanese"),
+    ("egypt", "cairo", "arabic"),
+    ("russia", "moscow", "russian"),
+    ("greece", "athens", "greek"),
+)
 
 # (female, male, topic): the topic is a context both words of a pair share.
-GENDER_PAIRS = (("queen", "king", "throne"), ("woman", "man", "street"),
-                ("mother", "father", "family"), ("girl", "boy", "school"),
-                ("sister", "brother", "sibling"), ("aunt", "uncle", "cousin"),
-                ("daughter", "son", "child"), ("actress", "actor", "stage"))
+GENDER_PAIRS = (
+    ("queen", "king", "throne"),
+    ("woman", "man", "street"),
+    ("mother", "father", "family"),
+    ("girl", "boy", "school"),
+    ("sister", "brother", "sibling"),
+    ("aunt", "uncle", "cousin"),
+    ("daughter", "son", "child"),
+    ("actress", "actor", "stage"),
+)
 
-_COUNTRY_TEMPLATES = ("the country of {x} speaks {t}", "{x} is a large country",
-                      "she travelled across {x} by train", "the borders of {x} are old",
-                      "in {x} they speak {t}", "the government of {x} met today")
-_CAPITAL_TEMPLATES = ("{y} is the capital city", "the capital of {x} is {y}",
-                      "people in {y} speak {t}", "the city of {y} is busy at night",
-                      "she flew to the city {y}", "the streets of {y} are crowded")
-_FEMALE_TEMPLATES = ("the {t} {x} said she was tired", "her {t} {x} smiled at her",
-                     "she is a {t} {x}", "a {t} {x} and her friend", "she saw the {t} {x}")
-_MALE_TEMPLATES = ("the {t} {y} said he was tired", "his {t} {y} smiled at him",
-                   "he is a {t} {y}", "a {t} {y} and his friend", "he saw the {t} {y}")
+_COUNTRY_TEMPLATES = (
+    "the country of {x} speaks {t}",
+    "{x} is a large country",
+    "she travelled across {x} by train",
+    "the borders of {x} are old",
+    "in {x} they speak {t}",
+    "the government of {x} met today",
+)
+_CAPITAL_TEMPLATES = (
+    "{y} is the capital city",
+    "the capital of {x} is {y}",
+    "people in {y} speak {t}",
+    "the city of {y} is busy at night",
+    "she flew to the city {y}",
+    "the streets of {y} are crowded",
+)
+_FEMALE_TEMPLATES = (
+    "the {t} {x} said she was tired",
+    "her {t} {x} smiled at her",
+    "she is a {t} {x}",
+    "a {t} {x} and her friend",
+    "she saw the {t} {x}",
+)
+_MALE_TEMPLATES = (
+    "the {t} {y} said he was tired",
+    "his {t} {y} smiled at him",
+    "he is a {t} {y}",
+    "a {t} {y} and his friend",
+    "he saw the {t} {y}",
+)
 
 
 class AnalogyCorpus(NamedTuple):
@@ -143,8 +189,10 @@ def make_analogy_corpus(n_sentences: int = 6000, seed: int = 0) -> AnalogyCorpus
     if n_sentences <= 0:
         raise ValueError(f"n_sentences must be positive, got {n_sentences}")
     rng = np.random.default_rng(seed)
-    relations = {"capital": (CAPITALS, _COUNTRY_TEMPLATES, _CAPITAL_TEMPLATES),
-                 "gender": (GENDER_PAIRS, _FEMALE_TEMPLATES, _MALE_TEMPLATES)}
+    relations = {
+        "capital": (CAPITALS, _COUNTRY_TEMPLATES, _CAPITAL_TEMPLATES),
+        "gender": (GENDER_PAIRS, _FEMALE_TEMPLATES, _MALE_TEMPLATES),
+    }
     names = sorted(relations)
     tokens: list[str] = []
     for _ in range(n_sentences):
@@ -159,10 +207,11 @@ def make_analogy_corpus(n_sentences: int = 6000, seed: int = 0) -> AnalogyCorpus
 
 
 def analogy_questions(pairs) -> list[tuple[str, str, str, str]]:
-    """Every question ``a : b :: c : d`` from ordered pairs of different pairs ``(a, b)``, ``(c, d)``."""
+    """Every question ``a : b :: c : d`` from two different pairs ``(a, b)`` and ``(c, d)``."""
     pairs = list(pairs)
-    return [(a, b, c, d) for i, (a, b) in enumerate(pairs) for j, (c, d) in enumerate(pairs)
-            if i != j]
+    return [
+        (a, b, c, d) for i, (a, b) in enumerate(pairs) for j, (c, d) in enumerate(pairs) if i != j
+    ]
 
 
 # --------------------------------------------------------------------------- skip-gram data
@@ -198,5 +247,6 @@ def sample_negatives(counts, shape, rng: np.random.Generator, power: float = 0.7
         raise ValueError("counts must be a 1-D array with a positive sum")
     cumulative = np.cumsum(weights / weights.sum())
     draws = rng.random(shape)
-    return np.minimum(np.searchsorted(cumulative, draws, side="right"),
-                      len(cumulative) - 1).astype(np.int64)
+    return np.minimum(np.searchsorted(cumulative, draws, side="right"), len(cumulative) - 1).astype(
+        np.int64
+    )

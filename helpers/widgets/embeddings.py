@@ -16,9 +16,17 @@ import numpy as np
 
 from helpers.widgets.base import interactive_figure
 
-__all__ = ["COSINE_FALLBACK_NOTE", "analogy_explorer", "analogy_figure", "neighbour_explorer",
-           "neighbours", "neighbours_figure", "pca_2d", "vocabulary_map_explorer",
-           "vocabulary_map_figure"]
+__all__ = [
+    "COSINE_FALLBACK_NOTE",
+    "analogy_explorer",
+    "analogy_figure",
+    "neighbour_explorer",
+    "neighbours",
+    "neighbours_figure",
+    "pca_2d",
+    "vocabulary_map_explorer",
+    "vocabulary_map_figure",
+]
 
 COSINE_FALLBACK_NOTE = "course's cosine: finish cosine_similarity to use yours"
 
@@ -53,8 +61,9 @@ def _index(words, word):
 def _check(E, words):
     E = np.asarray(E, dtype=float)
     if E.ndim != 2 or E.shape[0] != len(words):
-        raise ValueError(f"expected E of shape ({len(words)}, d) for {len(words)} words, "
-                         f"got {E.shape}")
+        raise ValueError(
+            f"expected E of shape ({len(words)}, d) for {len(words)} words, got {E.shape}"
+        )
     return E
 
 
@@ -71,7 +80,7 @@ def neighbours(E, words, target, k=10, exclude=(), similarity=None):
     scores = scores.copy()
     for word in exclude:
         scores[_index(words, word)] = -np.inf
-    order = np.argsort(-scores, kind="stable")[:max(int(k), 0)]
+    order = np.argsort(-scores, kind="stable")[: max(int(k), 0)]
     return [(words[i], float(scores[i])) for i in order if np.isfinite(scores[i])], fallback
 
 
@@ -103,11 +112,11 @@ def pca_2d(E):
         raise ValueError(f"expected at least two rows of shape (V, d), got {E.shape}")
     centred = E - E.mean(axis=0)
     _, _, Vt = np.linalg.svd(centred, full_matrices=False)
-    axes = Vt[:2].T                                  # (d, 2)
-    points = centred @ axes                          # (V, 2)
+    axes = Vt[:2].T  # (d, 2)
+    points = centred @ axes  # (V, 2)
     flip = np.sign(points[np.argmax(np.abs(points), axis=0), [0, 1]])
     points = points * np.where(flip == 0, 1.0, flip)
-    if points.shape[1] == 1:                         # d = 1: a line
+    if points.shape[1] == 1:  # d = 1: a line
         points = np.hstack([points, np.zeros((len(points), 1))])
     return points
 
@@ -136,15 +145,25 @@ def analogy_figure(E, words, a, b, c, k=5, similarity=None):
     shown = [a, b, c, answer] + [w for w, _ in found[1:]]
     points = pca_2d(E[[_index(words, w) for w in shown]])
     right.scatter(points[4:, 0], points[4:, 1], color="0.6", s=15, label="other candidates")
-    right.scatter(points[:4, 0], points[:4, 1], color=["tab:blue", "tab:orange", "tab:blue",
-                                                      "tab:orange"], s=40, zorder=3)
+    right.scatter(
+        points[:4, 0],
+        points[:4, 1],
+        color=["tab:blue", "tab:orange", "tab:blue", "tab:orange"],
+        s=40,
+        zorder=3,
+    )
     for (x, y), word in zip(points, shown, strict=True):
         right.annotate(word, (x, y), fontsize=8, xytext=(3, 3), textcoords="offset points")
     for start, end, label in ((0, 1, f"{a} -> {b}"), (2, 3, f"{c} -> {answer}")):
-        right.annotate("", xy=points[end], xytext=points[start],
-                       arrowprops={"arrowstyle": "->", "color": "tab:red"})
-        right.plot(*zip(points[start], points[end], strict=True), color="tab:red", alpha=0.0,
-                   label=label)
+        right.annotate(
+            "",
+            xy=points[end],
+            xytext=points[start],
+            arrowprops={"arrowstyle": "->", "color": "tab:red"},
+        )
+        right.plot(
+            *zip(points[start], points[end], strict=True), color="tab:red", alpha=0.0, label=label
+        )
     right.set_xlabel("principal direction 1")
     right.set_ylabel("principal direction 2")
     right.set_title("the four words on their own 2-D map")
@@ -180,13 +199,21 @@ def vocabulary_map_figure(E, words, groups=None, pairs=None, labels=40, title=No
             ax.annotate(words[i], points[i], fontsize=8, xytext=(3, 3), textcoords="offset points")
     rest = [i for i in range(len(words)) if i not in grouped]
     ax.scatter(points[rest, 0], points[rest, 1], s=8, color="0.7", label="other words", gid="rest")
-    for i in rest[:max(int(labels), 0)]:
-        ax.annotate(words[i], points[i], fontsize=7, color="0.4", xytext=(2, 2),
-                    textcoords="offset points")
+    for i in rest[: max(int(labels), 0)]:
+        ax.annotate(
+            words[i], points[i], fontsize=7, color="0.4", xytext=(2, 2), textcoords="offset points"
+        )
     for k, (x, y) in enumerate(pairs or []):
         i, j = _index(words, x), _index(words, y)
-        ax.plot(points[[i, j], 0], points[[i, j], 1], color="tab:red", linewidth=0.8, alpha=0.6,
-                gid="pair", label="pairs" if k == 0 else None)
+        ax.plot(
+            points[[i, j], 0],
+            points[[i, j], 1],
+            color="tab:red",
+            linewidth=0.8,
+            alpha=0.6,
+            gid="pair",
+            label="pairs" if k == 0 else None,
+        )
     ax.set_xlabel("principal direction 1")
     ax.set_ylabel("principal direction 2")
     ax.set_title(title or f"{len(words)} words on the 2 directions of largest variance")
@@ -202,8 +229,9 @@ def neighbour_explorer(E, words, query=None, k=10, similarity=None):
     return interactive_figure(
         lambda query, k: neighbours_figure(E, words, query, k, similarity),
         query=widgets.Dropdown(options=options, value=query or options[0], description="query"),
-        k=widgets.IntSlider(value=k, min=1, max=min(30, len(words) - 1), description="k",
-                            continuous_update=False),
+        k=widgets.IntSlider(
+            value=k, min=1, max=min(30, len(words) - 1), description="k", continuous_update=False
+        ),
     )
 
 
@@ -216,8 +244,9 @@ def analogy_explorer(E, words, a, b, c, k=5, similarity=None):
         a=widgets.Dropdown(options=options, value=a, description="a"),
         b=widgets.Dropdown(options=options, value=b, description="b"),
         c=widgets.Dropdown(options=options, value=c, description="c"),
-        k=widgets.IntSlider(value=k, min=1, max=min(15, len(words) - 3), description="k",
-                            continuous_update=False),
+        k=widgets.IntSlider(
+            value=k, min=1, max=min(15, len(words) - 3), description="k", continuous_update=False
+        ),
     )
 
 
@@ -227,9 +256,18 @@ def vocabulary_map_explorer(E, words, groups, labels=40):
     names = list(groups)
     return interactive_figure(
         lambda group, labels: vocabulary_map_figure(
-            E, words, {name: groups[name] for name in names if group in ("all", name)},
-            labels=labels),
+            E,
+            words,
+            {name: groups[name] for name in names if group in ("all", name)},
+            labels=labels,
+        ),
         group=widgets.Dropdown(options=["all", *names], value="all", description="highlight"),
-        labels=widgets.IntSlider(value=labels, min=0, max=min(200, len(words)), step=10,
-                                 description="labels", continuous_update=False),
+        labels=widgets.IntSlider(
+            value=labels,
+            min=0,
+            max=min(200, len(words)),
+            step=10,
+            description="labels",
+            continuous_update=False,
+        ),
     )

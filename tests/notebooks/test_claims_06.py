@@ -21,9 +21,18 @@ from . import cells
 SOURCE = cells.SOLUTIONS / "06_embeddings" / "embeddings.ipynb"
 PROVIDED = ("cell-svd", "cell-sgns")
 # The pairs of section 12, as in the notebook's cell-ranks.
-RELATED = [("int", "float"), ("true", "false"), ("tuple", "list"), ("exception", "raised"),
-           ("class", "instance"), ("keys", "values"), ("import", "module"), ("method", "methods"),
-           ("argument", "arguments"), ("integer", "float")]
+RELATED = [
+    ("int", "float"),
+    ("true", "false"),
+    ("tuple", "list"),
+    ("exception", "raised"),
+    ("class", "instance"),
+    ("keys", "values"),
+    ("import", "module"),
+    ("method", "methods"),
+    ("argument", "arguments"),
+    ("integer", "float"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +47,7 @@ def documentation():
     return vocab, words, counts, text.encode(tokens, vocab)
 
 
-# --------------------------------------------------------------------------- section 9: planted analogies
+# ---------------------------------------------------------------- section 9: planted analogies
 
 
 def _synthetic_accuracy(nb06, seed, d):
@@ -49,10 +58,12 @@ def _synthetic_accuracy(nb06, seed, d):
     for name, matrix in (("PPMI", nb06["ppmi"](C)), ("raw counts", C)):
         E = nb06["svd_embeddings"](matrix, d)
         for relation, pairs in corpus.pairs.items():
-            result[name, relation] = nb06["analogy_accuracy"](E, vocab,
-                                                              text.analogy_questions(pairs))
-    result["one-hot"] = nb06["analogy_accuracy"](np.eye(len(words)), vocab,
-                                                 text.analogy_questions(corpus.pairs["capital"]))
+            result[name, relation] = nb06["analogy_accuracy"](
+                E, vocab, text.analogy_questions(pairs)
+            )
+    result["one-hot"] = nb06["analogy_accuracy"](
+        np.eye(len(words)), vocab, text.analogy_questions(corpus.pairs["capital"])
+    )
     return result
 
 
@@ -76,7 +87,7 @@ def test_too_few_dimensions_lose_the_pairs(nb06):
     assert max(accuracy["PPMI", "capital"], accuracy["PPMI", "gender"]) <= 0.6
 
 
-# --------------------------------------------------------------------------- section 12: documentation
+# ---------------------------------------------------------------- section 12: documentation
 
 
 def _ranks(nb06, E, vocab):
@@ -128,10 +139,16 @@ def test_the_sgns_gradients_match_numerical_ones(nb06):
         negatives = rng.integers(0, V, (B, K))
         W_in, W_out = rng.standard_normal((V, d)), rng.standard_normal((V, d))
         _, dW_in, dW_out = nb06["sgns_loss_and_grad"](center, context, negatives, W_in, W_out)
-        numeric_in = gradcheck.numerical_gradient(
-            lambda w: nb06["sgns_loss_and_grad"](center, context, negatives, w, W_out)[0], W_in.copy())
-        numeric_out = gradcheck.numerical_gradient(
-            lambda w: nb06["sgns_loss_and_grad"](center, context, negatives, W_in, w)[0], W_out.copy())
+        args = (center, context, negatives)
+
+        def loss_in(w, args=args, W_out=W_out):
+            return nb06["sgns_loss_and_grad"](*args, w, W_out)[0]
+
+        def loss_out(w, args=args, W_in=W_in):
+            return nb06["sgns_loss_and_grad"](*args, W_in, w)[0]
+
+        numeric_in = gradcheck.numerical_gradient(loss_in, W_in.copy())
+        numeric_out = gradcheck.numerical_gradient(loss_out, W_out.copy())
         assert gradcheck.relative_error(dW_in, numeric_in) < 1e-7
         assert gradcheck.relative_error(dW_out, numeric_out) < 1e-7
 
@@ -141,6 +158,7 @@ def test_the_embedding_gradient_matches_numerical_ones(nb06):
     W = rng.standard_normal((6, 3))
     ids = rng.integers(0, 6, (3, 5))
     dout = rng.standard_normal((3, 5, 3))
-    numeric = gradcheck.numerical_gradient(lambda w: nb06["embedding_forward"](ids, w), W.copy(),
-                                           dout)
+    numeric = gradcheck.numerical_gradient(
+        lambda w: nb06["embedding_forward"](ids, w), W.copy(), dout
+    )
     assert gradcheck.relative_error(nb06["embedding_backward"](dout, ids, 6), numeric) < 1e-7

@@ -29,6 +29,7 @@ def _one_hot(*, transpose=False, shift=0, check=True, columns=False, dtype=float
         else:
             out[np.arange(ids.size), (ids + shift) % vocab_size] = 1
         return out.T if transpose else out
+
     return one_hot
 
 
@@ -52,14 +53,18 @@ WRONG_ONE_HOT = {
     "negative ids not refused (numpy reads them from the end)": _one_hot(check=False),
     "whole columns set to 1": _one_hot(columns=True),
 }
-RIGHT_ONE_HOT = {"rows of the identity": _one_hot_eye, "a comparison with every id": _one_hot_compare,
-                 "an integer array": _one_hot(dtype=int)}
+RIGHT_ONE_HOT = {
+    "rows of the identity": _one_hot_eye,
+    "a comparison with every id": _one_hot_compare,
+    "an integer array": _one_hot(dtype=int),
+}
 
 # --------------------------------------------------------------------------- bag_of_words
 
 
-def _bag(*, presence=False, skip_unknown=False, listed_order=False, frequencies=False,
-         message=True):
+def _bag(
+    *, presence=False, skip_unknown=False, listed_order=False, frequencies=False, message=True
+):
     def bag_of_words(tokens, vocab):
         counts = np.zeros(len(vocab))
         order = list(vocab)
@@ -71,6 +76,7 @@ def _bag(*, presence=False, skip_unknown=False, listed_order=False, frequencies=
             index = order.index(word) if listed_order else vocab[word]
             counts[index] = 1 if presence else counts[index] + 1
         return counts / max(len(tokens), 1) if frequencies else counts
+
     return bag_of_words
 
 
@@ -156,6 +162,7 @@ def _emb_backward(*, mode="add.at", in_place=False):
             flat += 0.0
             dout[...] = 0.0
         return dW
+
     return embedding_backward
 
 
@@ -179,7 +186,10 @@ WRONG_EMB_BACKWARD = {
     "dout returned as it is": _emb_backward(mode="dout only"),
     "dout zeroed in place": _emb_backward(in_place=True),
 }
-RIGHT_EMB_BACKWARD = {"a loop over places": _emb_backward_loop, "one-hot transpose times dout": _emb_backward_matmul}
+RIGHT_EMB_BACKWARD = {
+    "a loop over places": _emb_backward_loop,
+    "one-hot transpose times dout": _emb_backward_matmul,
+}
 
 # --------------------------------------------------------------------------- cooccurrence_matrix
 
@@ -199,6 +209,7 @@ def _cooc(*, both=True, first=1, last_extra=0, wrap=False):
                         continue
                     C[ids[i], ids[j]] += 1
         return C
+
     return cooccurrence_matrix
 
 
@@ -214,8 +225,8 @@ def _cooc_bincount(ids, vocab_size, window):
     ids = np.asarray(ids, dtype=int)
     flat = np.zeros(vocab_size * vocab_size)
     for k in range(1, min(window, len(ids) - 1) + 1):
-        flat += np.bincount(ids[:-k] * vocab_size + ids[k:], minlength=vocab_size ** 2)
-        flat += np.bincount(ids[k:] * vocab_size + ids[:-k], minlength=vocab_size ** 2)
+        flat += np.bincount(ids[:-k] * vocab_size + ids[k:], minlength=vocab_size**2)
+        flat += np.bincount(ids[k:] * vocab_size + ids[:-k], minlength=vocab_size**2)
     return flat.reshape(vocab_size, vocab_size)
 
 
@@ -226,14 +237,18 @@ WRONG_COOC = {
     "window one too long": _cooc(last_extra=1),
     "the window wraps around the ends": _cooc(wrap=True),
 }
-RIGHT_COOC = {"one side then plus its transpose": _cooc_vectorised, "bincount of pair codes": _cooc_bincount,
-              "loops over positions": _cooc()}
+RIGHT_COOC = {
+    "one side then plus its transpose": _cooc_vectorised,
+    "bincount of pair codes": _cooc_bincount,
+    "loops over positions": _cooc(),
+}
 
 # --------------------------------------------------------------------------- ppmi
 
 
-def _ppmi(*, keep_negative=False, log=np.log, rows_twice=False, total=True, guard=True,
-          in_place=False):
+def _ppmi(
+    *, keep_negative=False, log=np.log, rows_twice=False, total=True, guard=True, in_place=False
+):
     def ppmi(C):
         C = np.asarray(C, dtype=float) if in_place else np.array(C, dtype=float)
         n = C.sum() if total else 1.0
@@ -249,6 +264,7 @@ def _ppmi(*, keep_negative=False, log=np.log, rows_twice=False, total=True, guar
         if guard:
             values = np.where(C > 0, values, 0.0)
         return values
+
     return ppmi
 
 
@@ -282,7 +298,10 @@ WRONG_PPMI = {
     "not divided by the total": _ppmi(total=False),
     "C divided by its total in place": _ppmi(in_place=True),
 }
-RIGHT_PPMI = {"loops over entries": _ppmi_loops, "probabilities first, log on the seen entries": _ppmi_masked}
+RIGHT_PPMI = {
+    "loops over entries": _ppmi_loops,
+    "probabilities first, log on the seen entries": _ppmi_masked,
+}
 
 # --------------------------------------------------------------------------- cosine_similarity
 
@@ -305,6 +324,7 @@ def _cos(*, norm_a=True, norm_b=True, axis=1, distance=False, guard=True, in_pla
                 B = B / nb
         S = A @ B.T
         return 1 - S if distance else S
+
     return cosine_similarity
 
 
@@ -332,7 +352,10 @@ WRONG_COS = {
     "zero rows give nan": _cos(guard=False),
     "A normalised in place": _cos(in_place=True),
 }
-RIGHT_COS = {"loops": _cos_loops, "divided by the outer product of the lengths plus a tiny epsilon": _cos_eps}
+RIGHT_COS = {
+    "loops": _cos_loops,
+    "divided by the outer product of the lengths plus a tiny epsilon": _cos_eps,
+}
 
 # --------------------------------------------------------------------------- analogy
 
@@ -342,8 +365,16 @@ def _unit_rows(E):
     return E / np.where(n > 0, n, 1.0)
 
 
-def _analogy(*, exclude=True, sign=1, how="cosine", ids=False, listed_order=False, k_fixed=None,
-             in_place=False):
+def _analogy(
+    *,
+    exclude=True,
+    sign=1,
+    how="cosine",
+    ids=False,
+    listed_order=False,
+    k_fixed=None,
+    in_place=False,
+):
     def analogy(a, b, c, E, vocab, k=1):
         E = np.asarray(E, dtype=float)
         target = E[vocab[b]] - E[vocab[a]] + sign * E[vocab[c]]
@@ -363,11 +394,12 @@ def _analogy(*, exclude=True, sign=1, how="cosine", ids=False, listed_order=Fals
                 scores[[vocab[a], vocab[b], vocab[c]]] = -np.inf
             else:
                 scores[[vocab[a], vocab[b], vocab[c]]] = -np.inf
-        best = np.argsort(-scores, kind="stable")[:k_fixed or k]
+        best = np.argsort(-scores, kind="stable")[: k_fixed or k]
         if ids:
             return [int(i) for i in best]
         words = list(vocab) if listed_order else {i: w for w, i in vocab.items()}
         return [words[int(i)] for i in best]
+
     return analogy
 
 
@@ -402,7 +434,10 @@ WRONG_ANALOGY = {
     "k ignored": _analogy(k_fixed=1),
     "rows of a, b and c zeroed in E": _analogy(in_place=True),
 }
-RIGHT_ANALOGY = {"a loop over the vocabulary": _analogy_loop, "a tuple of numpy strings": _analogy_numpy_strings}
+RIGHT_ANALOGY = {
+    "a loop over the vocabulary": _analogy_loop,
+    "a tuple of numpy strings": _analogy_numpy_strings,
+}
 
 # --------------------------------------------------------------------------- sgns_loss_and_grad
 
@@ -436,6 +471,7 @@ def _sgns(*, mean=True, sign=1, accumulate=True, naive=False, in_only=False):
             dW_out[context] += gp[:, None] * v
             dW_out[negatives] += gn[:, :, None] * v[:, None, :]
         return float(loss), dW_in, dW_out
+
     return sgns_loss_and_grad
 
 
@@ -470,11 +506,11 @@ def _sgns_one_hot(center, context, negatives, W_in, W_out):
     V = W_in.shape[0]
     B, K = np.shape(negatives)
     eye = np.eye(V)
-    Xc, Xo, Xn = eye[center], eye[context], eye[negatives]       # one-hot: (B, V), (B, V), (B, K, V)
+    Xc, Xo, Xn = eye[center], eye[context], eye[negatives]  # one-hot: (B, V), (B, V), (B, K, V)
     v, u, un = Xc @ W_in, Xo @ W_out, Xn @ W_out
     sp, sn = np.sum(u * v, axis=1), np.einsum("bkd,bd->bk", un, v)
     loss = (np.logaddexp(0, -sp).sum() + np.logaddexp(0, sn).sum()) / B
-    gp = -0.5 * (1 - np.tanh(sp / 2)) / B                      # sigmoid(s) - 1, through tanh
+    gp = -0.5 * (1 - np.tanh(sp / 2)) / B  # sigmoid(s) - 1, through tanh
     gn = 0.5 * (1 + np.tanh(sn / 2)) / B
     dv = gp[:, None] * u + np.einsum("bk,bkd->bd", gn, un)
     dW_in = Xc.T @ dv
@@ -523,22 +559,63 @@ RIGHT = {
 
 # (exercise, wrong answers, mistake, graded test cell, words its message must hold)
 NAMED_MISTAKES = [
-    ("bag_of_words", WRONG_BAG, "presence instead of counts", "test_bag_of_words",
-     "presence (1 or 0) instead of counts"),
-    ("embedding_backward", WRONG_EMB_BACKWARD, "indexed += loses repeated ids",
-     "test_embedding_backward_2", "only one of their gradients is kept"),
-    ("cooccurrence_matrix", WRONG_COOC, "only the words to the right", "test_cooccurrence_matrix",
-     "C compared with its transpose"),
-    ("cooccurrence_matrix", WRONG_COOC, "a word counted with itself (distance 0)",
-     "test_cooccurrence_matrix", "a position counted with itself"),
-    ("cooccurrence_matrix", WRONG_COOC, "window one too short", "test_cooccurrence_matrix",
-     "the window one too short"),
+    (
+        "bag_of_words",
+        WRONG_BAG,
+        "presence instead of counts",
+        "test_bag_of_words",
+        "presence (1 or 0) instead of counts",
+    ),
+    (
+        "embedding_backward",
+        WRONG_EMB_BACKWARD,
+        "indexed += loses repeated ids",
+        "test_embedding_backward_2",
+        "only one of their gradients is kept",
+    ),
+    (
+        "cooccurrence_matrix",
+        WRONG_COOC,
+        "only the words to the right",
+        "test_cooccurrence_matrix",
+        "C compared with its transpose",
+    ),
+    (
+        "cooccurrence_matrix",
+        WRONG_COOC,
+        "a word counted with itself (distance 0)",
+        "test_cooccurrence_matrix",
+        "a position counted with itself",
+    ),
+    (
+        "cooccurrence_matrix",
+        WRONG_COOC,
+        "window one too short",
+        "test_cooccurrence_matrix",
+        "the window one too short",
+    ),
     ("ppmi", WRONG_PPMI, "negative values kept (PMI)", "test_ppmi", "negative values kept"),
     ("ppmi", WRONG_PPMI, "nan where counts are zero (no guard)", "test_ppmi_2", "NaN or infinity"),
-    ("cosine_similarity", WRONG_COS, "only A normalised", "test_cosine_similarity",
-     "only the rows of A normalised"),
-    ("analogy", WRONG_ANALOGY, "a, b and c not excluded", "test_analogy", "a, b and c not left out"),
+    (
+        "cosine_similarity",
+        WRONG_COS,
+        "only A normalised",
+        "test_cosine_similarity",
+        "only the rows of A normalised",
+    ),
+    (
+        "analogy",
+        WRONG_ANALOGY,
+        "a, b and c not excluded",
+        "test_analogy",
+        "a, b and c not left out",
+    ),
     ("analogy", WRONG_ANALOGY, "b - a - c", "test_analogy", "the target b - a - c"),
-    ("sgns_loss_and_grad", WRONG_SGNS, "repeated ids overwritten", "test_sgns_loss_and_grad_2",
-     "only one of their gradients is kept"),
+    (
+        "sgns_loss_and_grad",
+        WRONG_SGNS,
+        "repeated ids overwritten",
+        "test_sgns_loss_and_grad_2",
+        "only one of their gradients is kept",
+    ),
 ]
