@@ -5,8 +5,9 @@ Modules: ``data`` (offline data sets), ``gradcheck`` (numerical gradients),
 (the stored values visible tests compare with), ``layers`` (building blocks a
 later notebook receives from an earlier one), ``optim`` (clipping and Adam),
 ``plots`` (shared figures), ``widgets`` (figure functions and their ipywidgets
-wrappers) and ``runtime`` (the fast-mode switch used under the grader).
+wrappers), ``text`` (words, vocabularies and corpora for embeddings) and ``runtime``
+(the fast-mode switch used under the grader).
 """
 
 __all__ = ["data", "expected", "gradcheck", "grading", "layers", "optim", "plots", "runtime",
-           "widgets"]
+           "text", "widgets"]

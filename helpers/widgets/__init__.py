@@ -7,6 +7,7 @@ which only wire controls to them through :func:`interactive_figure`
 for notebook 02, :mod:`helpers.widgets.rnn` for notebook 03,
 :mod:`helpers.widgets.lstm` for notebook 04,
 :mod:`helpers.widgets.attention` for notebook 05.
+:mod:`helpers.widgets.embeddings` for notebook 06.
 """
 
 from helpers.widgets.attention import (
@@ -32,6 +33,17 @@ from helpers.widgets.convolution import (
     sliding_window_explorer,
     sliding_window_figure,
     window_taps,
+)
+from helpers.widgets.embeddings import (
+    COSINE_FALLBACK_NOTE,
+    analogy_explorer,
+    analogy_figure,
+    neighbour_explorer,
+    neighbours,
+    neighbours_figure,
+    pca_2d,
+    vocabulary_map_explorer,
+    vocabulary_map_figure,
 )
 from helpers.widgets.lstm import (
     GATE_NAMES,
@@ -104,4 +116,13 @@ __all__ = [
     "spectral_radius_figure",
     "tempered_softmax",
     "window_taps",
+    "COSINE_FALLBACK_NOTE",
+    "analogy_explorer",
+    "analogy_figure",
+    "neighbour_explorer",
+    "neighbours",
+    "neighbours_figure",
+    "pca_2d",
+    "vocabulary_map_explorer",
+    "vocabulary_map_figure",
 ]
