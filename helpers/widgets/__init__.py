@@ -8,8 +8,16 @@ for notebook 02, :mod:`helpers.widgets.rnn` for notebook 03,
 :mod:`helpers.widgets.lstm` for notebook 04,
 :mod:`helpers.widgets.attention` for notebook 05.
 :mod:`helpers.widgets.embeddings` for notebook 06.
+:mod:`helpers.widgets.activation` for notebook 07.
 """
 
+from helpers.widgets.activation import (
+    FALLBACK_NOTE,
+    class_visualisation_explorer,
+    class_visualisation_figure,
+    reference_ascent,
+    smoothness_penalty,
+)
 from helpers.widgets.attention import (
     DEFAULT_SCORES,
     attention_example_explorer,
@@ -74,6 +82,11 @@ from helpers.widgets.rnn import (
 )
 
 __all__ = [
+    "FALLBACK_NOTE",
+    "class_visualisation_explorer",
+    "class_visualisation_figure",
+    "reference_ascent",
+    "smoothness_penalty",
     "ACTIVATIONS",
     "DEFAULT_SCORES",
     "FINISH_MESSAGE",
