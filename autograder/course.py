@@ -28,6 +28,8 @@ __all__ = [
     "make_coursedir",
     "ensure_alembic_on_path",
     "check_gradebook_url",
+    "write_nbgrader_config",
+    "NBGRADER_CONFIG",
 ]
 
 SOURCE_DIR = "solutions"
@@ -171,6 +173,54 @@ def check_gradebook_url(db_url: str) -> None:
                              f"{_first_line(getattr(error, 'orig', None) or error)}") from None
     finally:
         engine.dispose()
+
+
+#: The file ``grade`` writes into its output folder for nbgrader's own tools.
+NBGRADER_CONFIG = "nbgrader_config.py"
+
+
+def write_nbgrader_config(out: str | os.PathLike, course_root: str | os.PathLike,
+                          db_url: str) -> Path:
+    """Write ``OUT/nbgrader_config.py``: formgrader and ``nbgrader export`` started in OUT
+    then read the class graded there.
+
+    nbgrader reads ``nbgrader_config.py`` from the folder it starts in. The course
+    root's own file describes the course (``solutions/``, ``notebooks/``), not a
+    graded class, so formgrader opened there shows empty tables (and creates a
+    ``gradebook.db`` beside it). This one roots nbgrader in OUT, where
+    ``autograded/`` and the gradebook are, and sends ``nbgrader export`` to
+    ``nbgrader_grades.csv``, so it never overwrites the grader's ``grades.csv``.
+    A gradebook URL that holds a password is not written; the file says to give it.
+    """
+    from sqlalchemy.engine import make_url
+
+    out = Path(out)
+    url = make_url(db_url)
+    own_sqlite = sqlite_path(db_url) == (out / "gradebook.db").resolve()
+    if own_sqlite:
+        db_line = "# the gradebook is ./gradebook.db, nbgrader's default for this root"
+    elif url.password:
+        db_line = ("# the gradebook's URL holds a password, so it is not written here: start\n"
+                   "# nbgrader with --CourseDirectory.db_url=<the URL given to grade --db>")
+    else:
+        db_line = f"c.CourseDirectory.db_url = {db_url!r}"
+    solutions = str(Path(course_root).resolve() / SOURCE_DIR)
+    text = (
+        '"""nbgrader\'s settings for the class graded in this folder (written by\n'
+        "`python -m autograder grade`, rewritten at every run).\n\n"
+        "    cd <this folder> && jupyter lab    # Nbgrader > Formgrader: this class\n"
+        "    cd <this folder> && nbgrader export  # -> nbgrader_grades.csv\n"
+        '"""\n\n'
+        "c = get_config()  # noqa: F821 (provided by traitlets)\n\n"
+        "# The course root is the folder nbgrader starts in (its default): this one.\n"
+        f"c.CourseDirectory.source_directory = {solutions!r}\n"
+        f"{db_line}\n"
+        'c.ExportPlugin.to = "nbgrader_grades.csv"\n')
+    path = out / NBGRADER_CONFIG
+    partial = out / f".{NBGRADER_CONFIG}.partial"
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+    return path
 
 
 def _first_line(error: BaseException) -> str:

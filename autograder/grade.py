@@ -42,6 +42,7 @@ from .course import (
     list_assignments,
     solutions_dir,
     sqlite_path,
+    write_nbgrader_config,
 )
 from .errors import AutograderError, SubmissionsError
 from .journal import Journal, source_digest, submission_digest
@@ -251,6 +252,7 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
     finally:
         bar.close()
     grades, tests, grades_csv, tests_csv = _write_csvs(out, rows)
+    write_nbgrader_config(out, course_root, db_url)
     return GradingResult(grades, tests, grades_csv, tests_csv, db_url,
                          graded=len(rows) - reused, reused=reused, sandbox_note=sandbox_note,
                          unplaced=survey.unplaced)

@@ -54,6 +54,10 @@ def score_submission(db_url: str, out: Path, student_id: str, assignment: str,
         problems.extend(outcome.problems)
         tampering.extend(outcome.tampering)
     folder = out / "autograded" / student_id / assignment
+    # Formgrader counts a submission as graded only when it has a folder here; without
+    # one (a file that could not be read) it would show 0 of 0 points and offer to
+    # autograde it with plain nbgrader, outside the sandbox.
+    folder.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy autoflush warnings
         # A fresh record for this submission: a regrade leaves no stale scores behind.

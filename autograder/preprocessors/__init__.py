@@ -5,6 +5,9 @@
 - :class:`DropEmptyMetadata`: repairs what nbgrader's DeduplicateIds leaves.
 - :class:`RestoreGradedCells`: OverwriteCells that survives stripped metadata.
 - :mod:`.guard`: marks graded cells before execution and verifies them after.
+
+The grader sets their options when it creates them, per submission; none is
+read from an ``nbgrader_config.py``, so none is declared configurable.
 """
 
 from .restorecells import RestoreGradedCells

@@ -57,12 +57,12 @@ class MarkGradedCells(NbGraderPreprocessor):
     nonce = Unicode(
         "", help="Secret, per-run token printed at the end of every graded test cell; "
                  "student code cannot know it in advance."
-    ).tag(config=True)
+    )
 
     fingerprint_every_test = Bool(
         True, help="Take a fingerprint after every graded test cell (tests run in the "
                    "kernel); with the judge, the start and the end suffice."
-    ).tag(config=True)
+    )
 
     @validate("nonce")
     def _valid_nonce(self, proposal):
@@ -111,7 +111,7 @@ class VerifyGradedCells(NbGraderPreprocessor):
 
     nonce = Unicode(
         "", help="The nonce MarkGradedCells used for this notebook."
-    ).tag(config=True)
+    )
 
     @validate("nonce")
     def _valid_nonce(self, proposal):

@@ -10,7 +10,9 @@ preprocessor, a subclass of ``OverwriteCells``:
    released test cell (or nearly so) becomes that test cell again, and an
    unmarked cell that defines an exercise's function (``def <grade_id>(``) or
    assigns its answer (``<grade_id> =``) becomes that solution cell;
-2. lets nbgrader restore source, points and metadata of every marked cell;
+2. gives every marked cell the source's markup back (a test cell re-tagged as
+   an answer, unlocked or given other points is a test again), then lets
+   nbgrader restore the sources;
 3. inserts each test cell still missing right after the submission's copy of
    the source cell before it (or at the end), never before the code it tests.
 """
@@ -43,7 +45,7 @@ class RestoreGradedCells(OverwriteCells):
     match_ratio = Float(
         0.8, help="How similar (0..1) an unmarked cell must be to a released test cell "
                   "to be taken for it."
-    ).tag(config=True)
+    )
 
     def preprocess(self, nb, resources):
         self.notebook_id = resources["nbgrader"]["notebook"]
@@ -59,6 +61,7 @@ class RestoreGradedCells(OverwriteCells):
             points = {c.name: c.max_score for c in source_nb.grade_cells}
             solutions = {c.name for c in source_nb.solution_cells}
         self._reattach_metadata(nb, source, points, solutions)
+        self._reset_metadata(nb, source, points, solutions)
         self.add_missing_cells = False
         nb, resources = super().preprocess(nb, resources)
         self._add_missing_tests(nb, source, points, solutions)
@@ -73,6 +76,7 @@ class RestoreGradedCells(OverwriteCells):
         """
         source, points, solutions = self._reference(reference)
         self._reattach_metadata(nb, source, points, solutions)
+        self._reset_metadata(nb, source, points, solutions)
         originals = {c["name"]: c for c in source}
         for cell in nb.cells:
             name = grade_id(cell)
@@ -148,6 +152,20 @@ class RestoreGradedCells(OverwriteCells):
                     cell.metadata["nbgrader"] = self._metadata(found, points, solutions)
                     present.add(name)
                     break
+
+    # -- between steps 1 and 2 ------------------------------------------------
+    def _reset_metadata(self, nb, source, points, solutions):
+        """Every cell with a known grade_id gets the source's markup back, whatever the
+        student made of it (a test re-tagged as an answer, unlocked, its points changed).
+
+        nbgrader's ``OverwriteCells`` restores a test's source but not all of its
+        flags, then finds the checksum inconsistent and stops the whole notebook.
+        """
+        originals = {c["name"]: c for c in source}
+        for cell in nb.cells:
+            name = grade_id(cell)
+            if name in originals:
+                cell.metadata["nbgrader"] = self._metadata(originals[name], points, solutions)
 
     @staticmethod
     def _metadata(cell, points, solutions) -> dict:

@@ -40,17 +40,17 @@ class SandboxExecute(TrackedExecute):
 
     max_stream_bytes = Integer(
         200_000, help="Characters of stdout/stderr kept per cell; the rest is dropped."
-    ).tag(config=True)
+    )
     notebook_timeout = Float(
         0.0, help="Seconds the whole notebook may run (0: no limit); the kernel is then killed."
-    ).tag(config=True)
+    )
     deadline_hit = Bool(False, help="True once the whole-notebook deadline killed the kernel.")
     started_at = Float(0.0, help="time.monotonic() when the kernel became ready.")
 
     judge_setup = Unicode(
         "", help="The course's setup cell. When given, graded test cells run in the judge "
                  "(autograder.judge), not in the student's kernel."
-    ).tag(config=True)
+    )
 
     def preprocess(self, nb, resources=None, km=None):
         self._stream_chars: dict[int, int] = {}
@@ -73,7 +73,7 @@ class SandboxExecute(TrackedExecute):
 
     kernel_log = Unicode(
         "", help="File that receives the kernel process's own output (default: discarded)."
-    ).tag(config=True)
+    )
 
     async def async_start_new_kernel(self, **kwargs):
         # The kernel's own process output (start-up and shutdown chatter) is not the

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -45,14 +48,15 @@ def reap(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def run_reaped(command: list[str], timeout: float) -> subprocess.CompletedProcess:
+def run_reaped(command: list[str], timeout: float, **popen) -> subprocess.CompletedProcess:
     """``subprocess.run`` in a session of its own, every process of which is gone after it.
 
     The grader's workers and kernels outlive a killed grader unless its whole session
     is killed, whether the run ended, failed or timed out.
     """
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+                               stdin=subprocess.DEVNULL, text=True, start_new_session=True,
+                               **popen)
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -62,6 +66,28 @@ def run_reaped(command: list[str], timeout: float) -> subprocess.CompletedProces
     finally:
         reap(process)
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, timeout: float) -> None:
+    """Wait until ``url`` answers 200; fail at once if ``process`` ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server stopped with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer within {timeout:.0f} s")
 
 
 def grade_cli(*args) -> list[str]:

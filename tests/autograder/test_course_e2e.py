@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 
 from autograder.course import default_course_root, list_assignments
+
+from .conftest import free_port, reap, run_reaped, wait_for_http
 
 ROOT = default_course_root()
 
@@ -87,22 +91,52 @@ def test_demo_flags_the_student_who_rebinds_numpy(demo):
 
 
 @pytest.mark.slow
-def test_nbgrader_export_of_the_gradebook_agrees_with_grades_csv(demo, tmp_path):
+def test_nbgrader_export_started_in_the_output_folder_agrees_with_grades_csv(demo):
+    # The README's command, as an instructor types it: no options, from the folder.
     _, grades, _, out = demo
-    exported = tmp_path / "export.csv"
+    before = (out / "grades.csv").read_bytes()
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    run = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "export",
-         f"--CourseDirectory.db_url=sqlite:///{out / 'gradebook.db'}", f"--to={exported}"],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    run = run_reaped([sys.executable, "-m", "nbgrader", "export"], timeout=300, cwd=out, env=env)
     assert run.returncode == 0, run.stderr
-    with open(exported, newline="", encoding="utf-8") as f:
+    assert (out / "grades.csv").read_bytes() == before   # the grader's own file is untouched
+    with open(out / "nbgrader_grades.csv", newline="", encoding="utf-8") as f:
         rows = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(f)}
     assert set(rows) == {(g["student_id"], g["assignment"]) for g in grades}
     for g in grades:
         r = rows[(g["student_id"], g["assignment"])]
         assert float(r["score"]) == float(g["score"]), g["student_id"]
         assert float(r["max_score"]) == float(g["max_score"])
+
+
+@pytest.mark.slow
+def test_formgrader_served_from_the_output_folder_shows_grades_csv(demo, tmp_path):
+    # A real Jupyter server started in the folder, as the README says, and
+    # formgrader's own HTTP API: the class it shows is the class graded.
+    _, grades, _, out = demo
+    port, token = free_port(), "formgrader-test"
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+               JUPYTER_DATA_DIR=str(tmp_path / "data"),
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}",
+         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", "--allow-root",
+         "--ServerApp.jpserver_extensions={'nbgrader.server_extensions.formgrader': True}"],
+        cwd=out, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "server.log", "w"),
+        start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for_http(f"{base}/api/status?token={token}", server, timeout=60)
+        for assignment in sorted({g["assignment"] for g in grades}):
+            with urllib.request.urlopen(f"{base}/formgrader/api/submissions/{assignment}"
+                                        f"?token={token}", timeout=30) as response:
+                shown = {s["student"]: s for s in json.load(response)}
+            for g in (g for g in grades if g["assignment"] == assignment):
+                assert shown[g["student_id"]]["score"] == pytest.approx(float(g["score"]))
+                assert shown[g["student_id"]]["max_score"] == pytest.approx(float(g["max_score"]))
+        assert not (out / "gradebook.db-journal").exists()
+    finally:
+        reap(server)
+    assert not (ROOT / "gradebook.db").exists()
 
 
 @pytest.mark.slow
