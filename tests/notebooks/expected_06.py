@@ -86,7 +86,7 @@ def _embedding_forward_2(ns) -> dict:
             "W": W,
             "ids": ids,
             "one_hot_times_W": np.eye(6)[ids] @ W,
-            "row_4": ns["embedding_forward"](np.array(4), W),
+            "row_4": ns["embedding_forward"](np.array([[4]]), W),
             "rows_2_3": ns["embedding_forward"]([[2, 3]], W),
         }
     }
