@@ -1,6 +1,6 @@
 """The course's autograder: nbgrader driven from one command line.
 
-``python -m autograder release | grade | feedback | report | check | demo``
+``python -m autograder release | collect | grade | feedback | report | check | demo``
 (see :mod:`autograder.cli`).
 The Python entry points are re-exported here for scripts and tests.
 """
@@ -19,7 +19,7 @@ from .errors import (
 # command line starts fast and each command imports only what it needs.
 _LAZY = {
     "build_report": "report",
-    "check_notebook": "check",
+    "print_check": "check",
     "generate_feedback": "feedback",
     "grade_class": "grade",
     "release_assignment": "release",
@@ -46,9 +46,9 @@ __all__ = [
     "SubmissionsError",
     "UnknownAssignmentError",
     "build_report",
-    "check_notebook",
     "generate_feedback",
     "grade_class",
+    "print_check",
     "release_assignment",
     "release_course",
     "run_checks",

@@ -32,19 +32,20 @@ from nbgrader.utils import compute_checksum
 
 from .cellmeta import closest_release, grade_id, is_solution_cell, is_test_cell, nbgrader_meta
 from .course import RELEASE_DIR, SOURCE_DIR, default_course_root
+from .csvfiles import format_points
 from .errors import NotebookError
+from .failures import failure_message
 from .preprocessors.restorecells import RestoreGradedCells
-from .results import failure_message, format_points
 from .sandbox import choose_sandbox, default_deny
 from .settings import DEFAULT_MEMORY_MB
 from .submissions import notebook_problem
 from .worker import execute_sandboxed, setup_cell_source
 
-__all__ = ["TestResult", "CheckReport", "run_checks", "check_notebook"]
+__all__ = ["VisibleTest", "CheckReport", "run_checks", "print_check"]
 
 
 @dataclass(frozen=True)
-class TestResult:
+class VisibleTest:
     """The outcome of one graded test cell."""
 
     grade_id: str
@@ -57,7 +58,7 @@ class TestResult:
 class CheckReport:
     """Everything ``check`` found."""
 
-    tests: list[TestResult]
+    tests: list[VisibleTest]
     warnings: list[str] = field(default_factory=list)  # changed or deleted graded cells
     source: bool = False  # the instructor's source notebook, checked as it stands
     problems: list[str] = field(default_factory=list)  # time, memory, kernel death, tampering
@@ -200,11 +201,11 @@ def run_checks(path: str | os.PathLike, timeout: int = 60,
             continue
         points = float(nbgrader_meta(cell).get("points", 0) or 0)
         message = failure_message(cell)
-        report.tests.append(TestResult(grade_id(cell), not message, points, message))
+        report.tests.append(VisibleTest(grade_id(cell), not message, points, message))
     return report
 
 
-def check_notebook(path: str | os.PathLike, timeout: int = 60,
+def print_check(path: str | os.PathLike, timeout: int = 60,
                    memory_mb: int | None = DEFAULT_MEMORY_MB,
                    echo: Callable[[str], None] = print,
                    course_root: str | os.PathLike | None = None) -> int:

@@ -8,7 +8,6 @@ report shows: counts, scores, failure rates and grouped failure messages.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,97 +15,28 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import AutograderError
-from .results import GRADES_HEADER, TESTS_HEADER
+from .csvfiles import STATUSES, CsvError, GradeRow, TestRow, read_rows
 
-__all__ = ["ReportError", "Grade", "TestResult", "AssignmentResults", "load_class",
+__all__ = ["ReportError", "AssignmentResults", "load_class",
            "group_by_assignment", "error_rows", "message_groups", "ranked", "exercise_of",
            "message_pattern", "known_mistake", "clean_text", "STATUSES", "COLORS", "BINS",
            "TOP_MESSAGES", "MAX_LISTED"]
 
-STATUSES = ("graded", "flagged", "error")
 COLORS = {"graded": "#4c72b0", "flagged": "#dd8452", "error": "#c44e52"}
 BINS = np.linspace(0.0, 100.0, 11)  # histogram edges, % of the maximum score
 TOP_MESSAGES = 5  # message groups shown per exercise in the page
 MAX_LISTED = 10  # error/flagged rows listed per assignment in the terminal summary
 
 
-class ReportError(AutograderError):
+class ReportError(CsvError):
     """grades.csv or tests.csv is missing or cannot be read."""
 
 
-@dataclass(frozen=True)
-class Grade:
-    student_id: str
-    assignment: str
-    score: float
-    max_score: float
-    status: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class TestResult:
-    __test__ = False  # a row of tests.csv, not a pytest class
-
-    student_id: str
-    assignment: str
-    notebook: str
-    grade_id: str
-    points: float
-    max_points: float
-    message: str
-
-
 # --------------------------------------------------------------------------- reading
-def _read_csv(path: Path, header: tuple[str, ...], numeric: tuple[str, ...]) -> list[dict]:
-    if not path.is_file():
-        raise ReportError(f"no {path.name} in {path.parent}: run `python -m autograder grade` "
-                          "first")
-    rows = []
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        try:
-            names = next(reader, None)
-            if names is None:
-                raise ReportError(f"{path} is empty: line 1 should be the header "
-                                  f"{','.join(header)}")
-            missing = [name for name in header if name not in names]
-            if missing:
-                raise ReportError(f"{path} line 1 is not the expected header: it lacks "
-                                  f"{', '.join(missing)}")
-            for fields in reader:
-                line = reader.line_num
-                if not fields:
-                    continue
-                if len(fields) != len(names):
-                    raise ReportError(f"{path} line {line} has {len(fields)} fields, expected "
-                                      f"{len(names)}")
-                row = dict(zip(names, fields, strict=True))
-                for name in numeric:
-                    try:
-                        row[name] = float(row[name])
-                    except ValueError:
-                        raise ReportError(f"{path} line {line} has {name} {row[name]!r}, "
-                                          "which is not a number") from None
-                    if not np.isfinite(row[name]):
-                        raise ReportError(f"{path} line {line} has {name} {row[name]!r}, "
-                                          "which is not a finite number")
-                if "status" in row and row["status"] not in STATUSES:
-                    raise ReportError(f"{path} line {line} has status {row['status']!r}, "
-                                      f"expected one of {', '.join(STATUSES)}")
-                rows.append({name: row[name] for name in header})
-        except csv.Error as error:
-            raise ReportError(f"{path} line {reader.line_num} is not valid CSV ({error})") from None
-    return rows
-
-
-def load_class(out: Path) -> tuple[list[Grade], list[TestResult]]:
-    grades = [Grade(**r) for r in _read_csv(out / "grades.csv", GRADES_HEADER,
-                                            ("score", "max_score"))]
-    tests = [TestResult(**r) for r in _read_csv(out / "tests.csv", TESTS_HEADER,
-                                          ("points", "max_points"))]
-    return grades, tests
+def load_class(out: Path) -> tuple[list[GradeRow], list[TestRow]]:
+    """The rows of ``OUT/grades.csv`` and ``OUT/tests.csv``, every line checked."""
+    return (read_rows(out / "grades.csv", GradeRow, ReportError),
+            read_rows(out / "tests.csv", TestRow, ReportError))
 
 
 # --------------------------------------------------------------------------- analysis
@@ -156,9 +86,9 @@ def clean_text(text: str) -> str:
 @dataclass
 class AssignmentResults:
     name: str
-    grades: list[Grade]
-    tests: list[TestResult]  # of graded rows only: what the class's own work shows
-    held_back: list[TestResult] = field(default_factory=list)  # of flagged rows
+    grades: list[GradeRow]
+    tests: list[TestRow]  # of graded rows only: what the class's own work shows
+    held_back: list[TestRow] = field(default_factory=list)  # of flagged rows
 
     def count(self, status: str) -> int:
         return sum(g.status == status for g in self.grades)
@@ -210,7 +140,7 @@ def message_groups(messages: list[str]) -> list[tuple[str, int, str, int]]:
     return sorted(groups, key=lambda g: (-g[1], g[0]))
 
 
-def group_by_assignment(grades: list[Grade], tests: list[TestResult]) -> list[AssignmentResults]:
+def group_by_assignment(grades: list[GradeRow], tests: list[TestRow]) -> list[AssignmentResults]:
     """Each assignment's rows. Failure rates and messages come from graded rows only: a
     flagged student's failures are held back for their own section, and an error row's
     tests never ran."""
@@ -226,7 +156,7 @@ def group_by_assignment(grades: list[Grade], tests: list[TestResult]) -> list[As
     return result
 
 
-def error_rows(grades: list[Grade]) -> list[Grade]:
+def error_rows(grades: list[GradeRow]) -> list[GradeRow]:
     return sorted((g for g in grades if g.status != "graded"),
                   key=lambda g: (g.assignment, g.status, g.student_id))
 

@@ -177,9 +177,9 @@ def _run(args: argparse.Namespace) -> int:
             return 1
         return 0
     if args.command == "check":
-        from .check import check_notebook
+        from .check import print_check
 
-        return check_notebook(args.notebook, timeout=args.timeout, memory_mb=args.memory_mb,
+        return print_check(args.notebook, timeout=args.timeout, memory_mb=args.memory_mb,
                               course_root=course)
     if args.command == "feedback":
         from .feedback import generate_feedback

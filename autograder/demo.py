@@ -19,9 +19,9 @@ import nbformat
 
 from .cellmeta import grade_id, is_solution_cell, is_test_cell
 from .course import list_assignments, resolve_assignments, solutions_dir
+from .csvfiles import GradeRow, format_points
 from .grade import DEFAULT_TIMEOUT, GradingResult, grade_class
 from .release import release_assignment
-from .results import GradeRow
 
 __all__ = ["STUDENTS", "solution_source", "build_demo_class", "format_table", "run_demo"]
 
@@ -159,8 +159,8 @@ def build_demo_class(course_root: str | os.PathLike, dest: str | os.PathLike) ->
 def format_table(rows: list[GradeRow]) -> str:
     """A fixed-width table: student, assignment, score/max, status, reason."""
     header = ("student", "assignment", "score", "status", "reason")
-    body = [(r.student_id, r.assignment, f"{r.score}/{r.max_score}", r.status, r.reason)
-            for r in rows]
+    body = [(r.student_id, r.assignment, f"{format_points(r.score)}/{format_points(r.max_score)}",
+             r.status, r.reason) for r in rows]
     widths = [max(len(str(row[i])) for row in [header] + body) for i in range(4)]
     lines = []
     for row in [header] + body:

@@ -17,7 +17,6 @@ that lets no script run and nothing be fetched, whatever a notebook contains.
 
 from __future__ import annotations
 
-import csv
 import html
 import os
 import re
@@ -34,9 +33,8 @@ from traitlets.config import Config
 
 from .cellmeta import is_test_cell
 from .course import SOURCE_DIR, check_gradebook_url, sqlite_path
-from .errors import AutograderError
+from .csvfiles import CsvError, GradeRow, format_points, read_rows
 from .failures import failure_text, strip_ansi
-from .results import GRADES_HEADER, format_points
 from .texmath import CSS as MATH_CSS
 from .texmath import render_math
 
@@ -88,7 +86,7 @@ STYLE = """<style type="text/css">
 """
 
 
-class FeedbackError(AutograderError):
+class FeedbackError(CsvError):
     """Feedback cannot be written: no grades yet, or an unsafe name in them."""
 
 
@@ -156,9 +154,9 @@ def _mark_test_cell(cell, status: str, reason: str, show_traceback: bool = True)
     cell.outputs = [_html_output("".join(box))] + rest
 
 
-def _banner(row: dict, notebook: str, note: str = "") -> str:
-    status, reason = row["status"], row["reason"]
-    score = f"{html.escape(row['score'])} of {html.escape(row['max_score'])} points"
+def _banner(row: GradeRow, notebook: str, note: str = "") -> str:
+    status, reason = row.status, row.reason
+    score = f"{format_points(row.score)} of {format_points(row.max_score)} points"
     if status == "error":
         head, text = "Your submission could not be graded in full", reason
     elif status == "flagged":
@@ -167,8 +165,8 @@ def _banner(row: dict, notebook: str, note: str = "") -> str:
         status, head, text = "graded", "Your submission was graded", ""
     parts = [f'<div class="ag-banner ag-{status}" id="ag-banner">',
              f"<h2>{html.escape(head)}</h2>",
-             f"<p>Student: {html.escape(row['student_id'])} &middot; assignment "
-             f"{html.escape(row['assignment'])} &middot; notebook {html.escape(notebook)}</p>"]
+             f"<p>Student: {html.escape(row.student_id)} &middot; assignment "
+             f"{html.escape(row.assignment)} &middot; notebook {html.escape(notebook)}</p>"]
     if text:
         parts.append(f'<p class="ag-reason"><strong>Why:</strong> {html.escape(text)}</p>')
     parts.append(f"<p>Score for the assignment: {score}.</p>")
@@ -217,11 +215,11 @@ def _exporter() -> HTMLExporter:
     return exporter
 
 
-def _notebook_page(path: Path, row: dict, notebook: str, db_url: str,
+def _notebook_page(path: Path, row: GradeRow, notebook: str, db_url: str,
                    hide_hidden: bool = False) -> str:
     nb = nbformat.read(str(path), as_version=4)
-    resources = {"nbgrader": {"notebook": notebook, "assignment": row["assignment"],
-                              "student": row["student_id"], "db_url": db_url}}
+    resources = {"nbgrader": {"notebook": notebook, "assignment": row.assignment,
+                              "student": row.student_id, "db_url": db_url}}
     nb, resources = GetGrades().preprocess(nb, resources)
     make_outputs_inert(nb)  # before our own boxes, which are HTML we wrote
     for cell in nb.cells:
@@ -232,21 +230,21 @@ def _notebook_page(path: Path, row: dict, notebook: str, db_url: str,
             if hide_hidden:
                 cell.source, had_hidden = hide_hidden_tests(cell.source)
             # A traceback quotes the lines it ran through, hidden ones included.
-            _mark_test_cell(cell, row["status"], row["reason"], show_traceback=not had_hidden)
+            _mark_test_cell(cell, row.status, row.reason, show_traceback=not had_hidden)
     resources["metadata"] = {"name": notebook}
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
     return body
 
 
-def _banner_page(row: dict, notebook: str, note: str) -> str:
-    title = html.escape(f"{notebook} - {row['student_id']}")
+def _banner_page(row: GradeRow, notebook: str, note: str) -> str:
+    title = html.escape(f"{notebook} - {row.student_id}")
     return ("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\" />\n"
             f"{CSP}<title>{title}</title>\n{STYLE}</head>\n"
             "<body style=\"font-family: sans-serif; margin: 2em;\">\n"
             f"{_banner(row, notebook, note)}\n</body>\n</html>\n")
 
 
-def _insert(page: str, row: dict, notebook: str) -> str:
+def _insert(page: str, row: GradeRow, notebook: str) -> str:
     head = re.search(r"<head\b[^>]*>", page)
     if head is not None:  # the policy first, before anything it must govern
         page = page[:head.end()] + "\n" + CSP + page[head.end():]
@@ -271,17 +269,17 @@ def _missing_sqlite(db_url: str) -> bool:
     return path is not None and not path.is_file()
 
 
-def _notebook_names(course_root: Path, db_url: str, row: dict) -> list[str]:
+def _notebook_names(course_root: Path, db_url: str, row: GradeRow) -> list[str]:
     """The notebooks of a submission: the gradebook's, else the course's sources."""
     names: list[str] = []
     if not _missing_sqlite(db_url):  # opening a missing SQLite gradebook would create one
         with Gradebook(db_url) as gb:
             try:
-                submission = gb.find_submission(row["assignment"], row["student_id"])
+                submission = gb.find_submission(row.assignment, row.student_id)
                 names = sorted(n.name for n in submission.notebooks)
             except MissingEntry:
                 pass
-    source = course_root / SOURCE_DIR / row["assignment"]
+    source = course_root / SOURCE_DIR / row.assignment
     if not names and source.is_dir():
         names = sorted(p.stem for p in source.glob("*.ipynb"))
     return names or [FALLBACK_PAGE]
@@ -294,17 +292,9 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def read_grades(out: Path) -> list[dict]:
-    """The rows of ``OUT/grades.csv`` as dicts; raises FeedbackError when it is missing."""
-    grades = out / "grades.csv"
-    if not grades.is_file():
-        raise FeedbackError(f"{out} has no grades.csv; run `python -m autograder grade` first")
-    with open(grades, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != GRADES_HEADER:
-            raise FeedbackError(f"{grades} does not start with the header "
-                                f"{','.join(GRADES_HEADER)}; run grade again")
-        return list(reader)
+def read_grades(out: Path) -> list[GradeRow]:
+    """The rows of ``OUT/grades.csv``; raises FeedbackError when it is missing or malformed."""
+    return read_rows(out / "grades.csv", GradeRow, FeedbackError)
 
 
 def generate_feedback(out_dir: str | os.PathLike, course_root: str | os.PathLike, *,
@@ -345,17 +335,17 @@ def generate_feedback(out_dir: str | os.PathLike, course_root: str | os.PathLike
         check_gradebook_url(db_url)
     root = out / "feedback"
     for row in rows:
-        _safe_part(row["student_id"], "student id")
-        _safe_part(row["assignment"], "assignment")
+        _safe_part(row.student_id, "student id")
+        _safe_part(row.assignment, "assignment")
     written = []
     for row in rows:
-        folder = (root / row["student_id"] / row["assignment"]).resolve()
+        folder = (root / row.student_id / row.assignment).resolve()
         if root.resolve() not in folder.parents:
-            raise FeedbackError(f"refusing to write feedback for {row['student_id']!r} "
+            raise FeedbackError(f"refusing to write feedback for {row.student_id!r} "
                                 "outside the feedback folder")
         for notebook in _notebook_names(course_root, db_url, row):
             _safe_part(notebook, "notebook")
-            autograded = out / "autograded" / row["student_id"] / row["assignment"] / (
+            autograded = out / "autograded" / row.student_id / row.assignment / (
                 f"{notebook}.ipynb")
             page = None
             if autograded.is_file():
@@ -366,7 +356,7 @@ def generate_feedback(out_dir: str | os.PathLike, course_root: str | os.PathLike
                     page = None  # graded cells unknown to the gradebook: banner only
             if page is None:
                 note = ("There is no graded copy of this notebook to show, so this page "
-                        "only says why.") if row["status"] != "graded" else (
+                        "only says why.") if row.status != "graded" else (
                         "There is no graded copy of this notebook to show.")
                 page = _banner_page(row, notebook, note)
             path = folder / f"{notebook}.html"

@@ -44,10 +44,10 @@ from .course import (
     sqlite_path,
     write_nbgrader_config,
 )
+from .csvfiles import GRADES_HEADER, TESTS_HEADER, GradeRow, TestRow, write_rows
 from .errors import AutograderError, SubmissionsError
 from .journal import Journal, source_digest, submission_digest
 from .release import record_assignment
-from .results import GRADES_HEADER, TESTS_HEADER, GradeRow, TestRow, write_csv
 from .sandbox import choose_sandbox, default_deny
 from .scoring import score_submission
 from .settings import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, NOTEBOOK_TIMEOUT_FACTOR
@@ -98,8 +98,8 @@ def _entry(row: GradeRow, tests: list[TestRow], digest: str, source: str,
 
 
 def _rows_from_entry(entry: dict) -> tuple[GradeRow, list[TestRow]]:
-    row = GradeRow(*(entry[key] for key in GRADES_HEADER))
-    tests = [TestRow(*(t[key] for key in TESTS_HEADER)) for t in entry.get("tests", [])]
+    row = GradeRow(**{key: entry[key] for key in GRADES_HEADER})
+    tests = [TestRow(**{key: t[key] for key in TESTS_HEADER}) for t in entry.get("tests", [])]
     return row, tests
 
 
@@ -226,7 +226,7 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
     for submission in submissions:
         key = (submission.student_id, submission.assignment)
         if submission.assignment not in known:
-            rows[key] = (GradeRow(*key, "0", "0", "error",
+            rows[key] = (GradeRow(*key, 0, 0, "error",
                                   f"there is no assignment called {submission.assignment!r} "
                                   "in this course"), [])
             continue
@@ -302,8 +302,8 @@ def _write_csvs(out: Path, rows: dict):
     ordered = [rows[key] for key in sorted(rows)]
     grades = [row for row, _ in ordered]
     tests = [t for _, ts in ordered for t in ts]
-    return (grades, tests, write_csv(out / "grades.csv", GRADES_HEADER, grades),
-            write_csv(out / "tests.csv", TESTS_HEADER, tests))
+    return (grades, tests, write_rows(out / "grades.csv", GradeRow, grades),
+            write_rows(out / "tests.csv", TestRow, tests))
 
 
 def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, workers,

@@ -1,4 +1,4 @@
-"""Read grades back from the gradebook and the autograded notebooks; write the CSVs.
+"""Read a submission's grades back from the gradebook and its autograded notebooks.
 
 Scores come from nbgrader's gradebook (what formgrader and ``nbgrader export``
 see); the per-test ``message`` is the first line of the error a graded cell
@@ -7,66 +7,18 @@ printed in its autograded notebook.
 
 from __future__ import annotations
 
-import csv
 import os
 import warnings
-from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from .cellmeta import grade_id
+from .csvfiles import GradeRow, TestRow
 from .failures import explain_error, failure_message
 
-__all__ = [
-    "GRADES_HEADER",
-    "TESTS_HEADER",
-    "GradeRow",
-    "TestRow",
-    "format_points",
-    "explain_error",
-    "failure_message",
-    "submission_rows",
-    "zero_submission",
-    "write_csv",
-    "spreadsheet_safe",
-]
-
-GRADES_HEADER = ("student_id", "assignment", "score", "max_score", "status", "reason")
-TESTS_HEADER = ("student_id", "assignment", "notebook", "grade_id", "points", "max_points",
-                "message")
-
-
-@dataclass(frozen=True)
-class GradeRow:
-    """One line of ``grades.csv``."""
-
-    student_id: str
-    assignment: str
-    score: str
-    max_score: str
-    status: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class TestRow:
-    """One line of ``tests.csv``."""
-
-    student_id: str
-    assignment: str
-    notebook: str
-    grade_id: str
-    points: str
-    max_points: str
-    message: str
-
-
-def format_points(value: float | None) -> str:
-    """Points as short text: ``3``, ``1.5``; ``0`` for None."""
-    return f"{float(value or 0.0):g}"
-
+__all__ = ["explain_error", "failure_message", "submission_rows", "zero_submission"]
 
 def _graded_cells(notebook_path: Path) -> tuple[dict[str, object], list[str]]:
     if not notebook_path.is_file():
@@ -106,12 +58,11 @@ def submission_rows(db_url: str, autograded_root: str | os.PathLike, student_id:
         try:
             max_score = gb.find_assignment(assignment).max_score
         except MissingEntry:
-            return GradeRow(student_id, assignment, "0", "0", status, reason), []
+            return GradeRow(student_id, assignment, 0, 0, status, reason), []
         try:
             submission = gb.find_submission(assignment, student_id)
         except MissingEntry:
-            return GradeRow(student_id, assignment, "0", format_points(max_score), status,
-                            reason), []
+            return GradeRow(student_id, assignment, 0, max_score, status, reason), []
         score = submission.score
         tests: list[TestRow] = []
         folder = Path(autograded_root) / student_id / assignment
@@ -127,45 +78,8 @@ def submission_rows(db_url: str, autograded_root: str | os.PathLike, student_id:
                     message = failure_message(cell) if cell is not None else "not graded"
                     message = message or "no points (the cell printed no error)"
                 tests.append(TestRow(student_id, assignment, notebook.name, grade.name,
-                                     format_points(points), format_points(grade.max_score),
-                                     message))
-    row = GradeRow(student_id, assignment, format_points(score), format_points(max_score),
-                   status, reason)
+                                     points, grade.max_score, message))
+    row = GradeRow(student_id, assignment, score, max_score, status, reason)
     return row, tests
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value):
-    """``value``, with a text a spreadsheet would run as a formula made plain text.
-
-    A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
-    is a formula to Excel and LibreOffice (``=HYPERLINK(...)`` in an exception's
-    name reaches tests.csv from student code); a leading apostrophe keeps it text.
-    Numbers are left as they are.
-    """
-    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
-        return value
-    try:
-        float(value)
-        return value
-    except ValueError:
-        return "'" + value
-
-
-def write_csv(path: str | os.PathLike, header: tuple[str, ...], rows) -> Path:
-    """Write ``rows`` (dataclasses) under ``header`` to ``path``, atomically.
-
-    Text that a spreadsheet would run as a formula is neutralised
-    (:func:`spreadsheet_safe`).
-    """
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([spreadsheet_safe(v) for v in astuple(row)])
-    os.replace(tmp, path)
-    return path

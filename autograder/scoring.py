@@ -16,7 +16,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import SaveAutoGrades
 
-from .results import GradeRow, TestRow, submission_rows, zero_submission
+from .csvfiles import GradeRow, TestRow
+from .results import submission_rows, zero_submission
 from .worker import NotebookOutcome
 
 __all__ = ["score_submission", "status_and_reason"]

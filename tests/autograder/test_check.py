@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from autograder.cellmeta import grade_id
-from autograder.check import check_notebook
+from autograder.check import print_check
 from autograder.errors import NotebookError
 
 from . import factories as F
@@ -41,7 +41,7 @@ def test_check_fails_on_an_unfinished_notebook(released, course_with_release, tm
     path = tmp_path / "toy.ipynb"
     nbformat.write(F.student_notebook(released, {"add": F.RIGHT["add"]}), str(path))
     lines = []
-    assert check_notebook(path, timeout=20, echo=lines.append,
+    assert print_check(path, timeout=20, echo=lines.append,
                           course_root=course_with_release) == 1
     assert lines[0] == f"Compared with the release notebooks/{F.ASSIGNMENT}/toy.ipynb " \
                        "(recognised by its file name)."
@@ -57,7 +57,7 @@ def test_check_passes_on_a_finished_notebook(released, course_with_release, tmp_
     path = tmp_path / "toy.ipynb"
     nbformat.write(F.student_notebook(released, F.RIGHT), str(path))
     lines = []
-    assert check_notebook(path, timeout=20, echo=lines.append,
+    assert print_check(path, timeout=20, echo=lines.append,
                           course_root=course_with_release) == 0
     assert lines[-2].startswith("2/2 visible tests passed; estimated score 3/3")
     assert lines[-1].startswith("Everything passes")
@@ -67,7 +67,7 @@ def test_check_passes_on_a_finished_notebook(released, course_with_release, tmp_
 def test_check_fails_on_an_edited_test_cell(released, course_with_release, tmp_path):
     path = _write_tampered(released, F.RIGHT, tmp_path)
     lines = []
-    assert check_notebook(path, timeout=20, echo=lines.append,
+    assert print_check(path, timeout=20, echo=lines.append,
                           course_root=course_with_release) == 1
     assert ("WARNING: the test cell test_scale was changed; the grader runs the original, "
             "so undo your change") in lines
@@ -75,11 +75,11 @@ def test_check_fails_on_an_edited_test_cell(released, course_with_release, tmp_p
 
 def test_check_refuses_missing_and_invalid_files(tmp_path):
     with pytest.raises(NotebookError, match="there is no notebook file"):
-        check_notebook(tmp_path / "nope.ipynb")
+        print_check(tmp_path / "nope.ipynb")
     bad = tmp_path / "bad.ipynb"
     bad.write_text("{")
     with pytest.raises(NotebookError, match="not valid notebook JSON"):
-        check_notebook(bad)
+        print_check(bad)
 
 
 @pytest.mark.slow
@@ -92,7 +92,7 @@ def test_check_restores_and_reports_test_cells_changed_against_the_release(relea
     release_course(course)
     path = _write_tampered(released, F.WRONG_SCALE, tmp_path, delete="test_add")
     lines = []
-    assert check_notebook(path, timeout=20, echo=lines.append, course_root=course) == 1
+    assert print_check(path, timeout=20, echo=lines.append, course_root=course) == 1
     assert any(line.startswith("FAIL test_scale") for line in lines)
     assert "PASS test_add" in lines  # put back from the release, and the answer is right
     assert any("test_add was deleted" in line for line in lines)
@@ -108,7 +108,7 @@ def test_the_source_notebook_is_checked_as_it_stands(tmp_path):
     release_course(course)
     source = course / "solutions" / F.ASSIGNMENT / f"{F.NOTEBOOK}.ipynb"
     lines = []
-    assert check_notebook(source, timeout=20, echo=lines.append, course_root=course) == 0
+    assert print_check(source, timeout=20, echo=lines.append, course_root=course) == 0
     assert lines[0].startswith("This is the instructor's source notebook")
     assert not any(line.startswith("WARNING") for line in lines)
     assert "2/2 tests passed; score 3/3." in lines
@@ -121,7 +121,7 @@ def test_a_renamed_notebook_is_recognised_by_its_content(released, course_with_r
     renamed = path.with_name("toy (1).ipynb")
     path.rename(renamed)
     lines = []
-    assert check_notebook(renamed, timeout=20, echo=lines.append,
+    assert print_check(renamed, timeout=20, echo=lines.append,
                           course_root=course_with_release) == 1
     assert lines[0] == f"Compared with the release notebooks/{F.ASSIGNMENT}/toy.ipynb " \
                        "(recognised by its content)."
@@ -138,7 +138,7 @@ def test_stripped_metadata_under_another_name_is_checked_as_the_grader_grades_it
     path = tmp_path / "my copy.ipynb"
     nbformat.write(nb, str(path))
     lines = []
-    assert check_notebook(path, timeout=20, echo=lines.append,
+    assert print_check(path, timeout=20, echo=lines.append,
                           course_root=course_with_release) == 0, lines
     assert not any(line.startswith(("WARNING", "PROBLEM")) for line in lines), lines
     assert "2/2 visible tests passed; estimated score 3/3 if the hidden tests pass too." in lines
@@ -151,7 +151,7 @@ def test_a_notebook_check_cannot_place_never_passes(course_with_release, tmp_pat
     path = tmp_path / "unrelated.ipynb"
     nbformat.write(new_notebook(cells=[new_code_cell("x = 1")]), str(path))
     lines = []
-    assert check_notebook(path, timeout=20, echo=lines.append,
+    assert print_check(path, timeout=20, echo=lines.append,
                           course_root=course_with_release) == 1
     assert any(line.startswith("PROBLEM: check cannot tell which assignment") for line in lines)
 
@@ -162,7 +162,7 @@ def test_a_syntax_error_is_reported_in_its_cell(released, course_with_release, t
     broken = dict(F.RIGHT, add="def add(a, b)\n    return a + b")  # the colon is missing
     nbformat.write(F.student_notebook(released, broken), str(path))
     lines = []
-    assert check_notebook(path, timeout=20, echo=lines.append,
+    assert print_check(path, timeout=20, echo=lines.append,
                           course_root=course_with_release) == 1
     problem = next(line for line in lines if line.startswith("PROBLEM"))
     assert "(add) has a SyntaxError" in problem and "nothing in it ran" in problem

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from autograder.cli import main
+from autograder.csvfiles import GRADES_HEADER, GradeRow
 from autograder.errors import AutograderError
 from autograder.feedback import (
     HIDDEN_NOTE,
@@ -19,7 +20,6 @@ from autograder.feedback import (
     strip_ansi,
 )
 from autograder.grade import grade_class
-from autograder.results import GRADES_HEADER
 
 from . import factories as F
 from .conftest import tree_digest, write_submission
@@ -298,8 +298,7 @@ def test_student_outputs_that_a_browser_would_run_are_made_inert():
 def test_every_page_forbids_scripts_and_fetches(tmp_path):
     from autograder.feedback import CSP, _banner_page, _insert
 
-    row = {"student_id": "s", "assignment": "a", "score": "1", "max_score": "2",
-           "status": "graded", "reason": ""}
+    row = GradeRow("s", "a", 1, 2, "graded", "")
     page = _insert("<html><head><title>t</title></head><body></body></html>", row, "nb")
     assert page.index(CSP) < page.index("<title>")
     assert "script-src" not in CSP and "default-src 'none'" in CSP

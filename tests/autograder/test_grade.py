@@ -10,8 +10,8 @@ import pytest
 from nbgrader.api import Gradebook, SubmittedAssignment
 
 from autograder import worker
+from autograder.csvfiles import GRADES_HEADER, TESTS_HEADER
 from autograder.grade import grade_class
-from autograder.results import GRADES_HEADER, TESTS_HEADER
 
 from . import factories as F
 from .conftest import tree_digest, write_submission
@@ -54,20 +54,20 @@ def test_csv_headers_are_exact_and_one_row_per_submission(graded):
 
 def test_correct_submission_gets_full_marks(graded):
     alice = row(graded, "alice")
-    assert (alice.score, alice.max_score, alice.status, alice.reason) == ("3", "3", "graded", "")
+    assert (alice.score, alice.max_score, alice.status, alice.reason) == (3, 3, "graded", "")
 
 
 def test_partly_wrong_submission_gets_partial_marks_and_a_message(graded):
     bob = row(graded, "bob")
-    assert (bob.score, bob.status) == ("1", "graded")
-    failed = [t for t in graded["second"].tests if t.student_id == "bob" and t.points == "0"]
+    assert (bob.score, bob.status) == (1, "graded")
+    failed = [t for t in graded["second"].tests if t.student_id == "bob" and t.points == 0]
     assert [t.grade_id for t in failed] == ["test_scale"]
     assert failed[0].message.startswith("GradingError: scale([1.0, 2.0], 3) is wrong")
     assert "\n" not in failed[0].message
 
 
 def test_deleted_test_cell_is_restored_not_scored_zero(graded):
-    assert row(graded, "carol").score == "3"
+    assert row(graded, "carol").score == 3
 
 
 @pytest.mark.parametrize("student, reason", [
@@ -125,7 +125,7 @@ def test_a_worker_that_dies_takes_only_its_own_submission(course, released, tmp_
     result = grade_class(tmp_path / "class", course, out, workers=2, timeout=TIMEOUT)
     rows = {r.student_id: r for r in result.grades}
     assert sorted(rows) == sorted(honest + [KILLER])
-    assert all((rows[s].status, rows[s].score) == ("graded", "3") for s in honest), rows
+    assert all((rows[s].status, rows[s].score) == ("graded", 3) for s in honest), rows
     assert rows[KILLER].status == "error"
     assert "the grader's worker stopped" in rows[KILLER].reason
     entries = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]

@@ -11,6 +11,7 @@ import re
 import matplotlib.image
 import pytest
 
+from autograder.csvfiles import GRADES_HEADER, TESTS_HEADER
 from autograder.errors import AutograderError
 from autograder.report import (
     ReportError,
@@ -20,7 +21,6 @@ from autograder.report import (
     message_pattern,
     summary_text,
 )
-from autograder.results import GRADES_HEADER, TESTS_HEADER
 
 A1, A2 = "01_convolution_arithmetic", "02_resnet_gradient_flow"
 XSS = "<script>alert(1)</script>"

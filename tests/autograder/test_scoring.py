@@ -83,10 +83,10 @@ def test_a_run_is_scored_per_test_cell_with_its_message(gradebook, released):
     _autograded(out, "amy", _executed(released, {"test_scale": "scale([1.0, 2.0], 3) is wrong"}))
     row, tests = score_submission(db_url, out, "amy", F.ASSIGNMENT, [],
                                   [NotebookOutcome(F.NOTEBOOK)])
-    assert (row.score, row.max_score, row.status, row.reason) == ("1", "3", "graded", "")
+    assert (row.score, row.max_score, row.status, row.reason) == (1, 3, "graded", "")
     by_test = {t.grade_id: t for t in tests}
-    assert (by_test["test_add"].points, by_test["test_add"].message) == ("1", "")
-    assert by_test["test_scale"].points == "0"
+    assert (by_test["test_add"].points, by_test["test_add"].message) == (1, "")
+    assert by_test["test_scale"].points == 0
     assert "scale([1.0, 2.0], 3) is wrong" in by_test["test_scale"].message
 
 
@@ -97,7 +97,7 @@ def test_a_regrade_replaces_the_scores_and_keeps_one_submission(gradebook, relea
     _autograded(out, "al", _executed(released, {"test_add": "add(1, 2) is wrong"}))
     second, _ = score_submission(db_url, out, "al", F.ASSIGNMENT, [],
                                  [NotebookOutcome(F.NOTEBOOK)])
-    assert (first.score, second.score) == ("3", "2")
+    assert (first.score, second.score) == (3, 2)
     with Gradebook(db_url) as gb:
         assert len([s for s in gb.db.query(SubmittedAssignment) if s.student_id == "al"]) == 1
         assert gb.find_submission(F.ASSIGNMENT, "al").score == 2
@@ -107,7 +107,7 @@ def test_an_unreadable_hand_in_is_worth_nothing_of_the_full_maximum(gradebook, c
     out, db_url = gradebook
     row, tests = score_submission(db_url, out, "bo", F.ASSIGNMENT,
                                   ["the file is not valid notebook JSON"], [])
-    assert (row.score, row.max_score, row.status) == ("0", "3", "error")
+    assert (row.score, row.max_score, row.status) == (0, 3, "error")
     assert row.reason == "the file is not valid notebook JSON"
     # formgrader shows it as graded, 0 of 3, not as "0 of 0, autograde me"
     shown = {s["student"]: s for s in _api(out, db_url, course).get_submissions(F.ASSIGNMENT)}
@@ -121,7 +121,7 @@ def test_a_flagged_run_is_worth_nothing_and_waits_for_an_instructor(gradebook, r
     row, tests = score_submission(
         db_url, out, "cy", F.ASSIGNMENT, [],
         [NotebookOutcome(F.NOTEBOOK, tampering=["numpy.allclose was replaced"])])
-    assert (row.score, row.status, row.reason) == ("0", "flagged", "numpy.allclose was replaced")
+    assert (row.score, row.status, row.reason) == (0, "flagged", "numpy.allclose was replaced")
     assert all(t.message == "flagged: numpy.allclose was replaced" for t in tests)
     with Gradebook(db_url) as gb:
         grades = [g for n in gb.find_submission(F.ASSIGNMENT, "cy").notebooks for g in n.grades]
@@ -134,5 +134,5 @@ def test_a_notebook_whose_run_left_no_file_scores_zero_with_the_others_kept(grad
                               [NotebookOutcome(F.NOTEBOOK, problems=[
                                   "the grader could not start a kernel for this notebook"],
                                   grader_fault=True)])
-    assert (row.score, row.status) == ("0", "error")
+    assert (row.score, row.status) == (0, "error")
     assert "could not start a kernel" in row.reason

@@ -140,7 +140,7 @@ def test_an_nbformat_3_notebook_is_a_notebook(tmp_path):
     ("-1.5", "-1.5"), ("3", "3"), ("plain text", "plain text"), (3.0, 3.0),
 ])
 def test_spreadsheet_formulas_are_neutralised(value, safe):
-    from autograder.results import spreadsheet_safe
+    from autograder.csvfiles import spreadsheet_safe
 
     assert spreadsheet_safe(value) == safe
 
