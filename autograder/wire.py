@@ -79,7 +79,8 @@ def _encode(value, handle, budget, depth):
     if isinstance(value, np.generic) and value.dtype.name in DTYPES:
         return _encode(value.item(), handle, budget, depth)
     if kind is np.ndarray and value.dtype.name in DTYPES:
-        data = np.ascontiguousarray(value)
+        # (not np.ascontiguousarray: it turns a 0-d array into shape (1,))
+        data = value if value.flags.c_contiguous else value.copy(order="C")
         budget.spend(size=data.nbytes)
         return {"__ndarray__": {"dtype": data.dtype.name, "shape": list(data.shape),
                                 "data": base64.b64encode(data.tobytes()).decode("ascii")}}

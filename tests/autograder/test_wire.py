@@ -34,6 +34,13 @@ def test_arrays_come_back_as_fresh_writable_arrays_of_their_dtype(dtype):
     assert type(back) is np.ndarray
 
 
+@pytest.mark.parametrize("shape", [(), (0,), (1,), (2, 0, 3), (1, 1)])
+def test_arrays_keep_their_shape_even_with_no_axis_or_no_element(shape):
+    array = np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
+    back = wire.loads(wire.dumps(array))
+    assert back.shape == shape and np.array_equal(back, array)
+
+
 def test_numpy_scalars_become_python_scalars():
     assert wire.loads(wire.dumps(np.float64(2.5))) == 2.5
     assert type(wire.loads(wire.dumps(np.int64(3)))) is int
