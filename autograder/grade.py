@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import shutil
 import signal
@@ -27,8 +26,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -47,6 +44,7 @@ from .course import (
 from .csvfiles import GRADES_HEADER, TESTS_HEADER, GradeRow, TestRow, write_rows
 from .errors import AutograderError, SubmissionsError
 from .journal import Journal, source_digest, submission_digest
+from .pool import Died, Done, JobPool, Overdue
 from .release import record_assignment
 from .sandbox import choose_sandbox, default_deny
 from .scoring import score_submission
@@ -111,6 +109,7 @@ class _Progress:
         self.bar = None
         if enabled and total:
             from tqdm import tqdm
+            tqdm.monitor_interval = 0  # no monitor thread: jobs are forked from this process
             self.bar = tqdm(total=total, desc="grading", unit="submission", file=sys.stderr,
                             dynamic_ncols=True)
 
@@ -142,7 +141,7 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
         Course folder holding ``solutions/``.
     out_dir : path
         Receives ``gradebook.db``, ``journal.jsonl``, ``submitted/``,
-        ``autograded/``, ``grades.csv`` and ``tests.csv``.
+        ``autograded/``, ``grades.csv``, ``tests.csv`` and ``nbgrader_config.py``.
     workers : int, optional
         Submissions graded at once; default the number of cores.
     timeout : int
@@ -171,32 +170,90 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
     if timeout <= 0:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
     mode, sandbox_note = choose_sandbox(sandbox)
-    workers = workers or os.cpu_count() or 1
-    out = Path(out_dir).resolve()
+    run = _plan(submissions_dir, course_root, Path(out_dir).resolve(), db_url,
+                _Limits(timeout, memory_mb, mode, workers or os.cpu_count() or 1))
+    bar = _Progress(len(run.todo), progress)
+    try:
+        with _remember_interrupts() as interrupted:
+            _execute(run, bar, interrupted)
+    except KeyboardInterrupt:
+        _write(run)
+        raise AutograderError(
+            f"grading was interrupted; {len(run.rows)} of {len(run.submissions)} submissions "
+            "are recorded, run the same command again to grade the rest") from None
+    finally:
+        bar.close()
+    grades, tests, grades_csv, tests_csv = _write(run)
+    return GradingResult(grades, tests, grades_csv, tests_csv, run.db_url,
+                         graded=len(run.rows) - run.reused, reused=run.reused,
+                         sandbox_note=sandbox_note, unplaced=run.unplaced)
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """What a result depends on besides the submission and the source, and how many at once."""
+
+    timeout: int
+    memory_mb: int | None
+    sandbox: str
+    workers: int
+
+    @property
+    def key(self) -> str:
+        return f"timeout={self.timeout};memory_mb={self.memory_mb};sandbox={self.sandbox}"
+
+
+@dataclass
+class _Run:
+    """One grading run's state: planned by :func:`_plan`, advanced by :func:`_execute`,
+    written by :func:`_write`."""
+
+    out: Path
+    course_root: Path
+    source_root: Path
+    db_url: str
+    limits: _Limits
+    submissions: list[Submission]
+    unplaced: list[tuple[str, str]]
+    sources: dict[str, str]          # assignment -> digest of its source and the limits
+    journal: Journal
+    deny: tuple
+    todo: list[tuple[Submission, str]] = field(default_factory=list)  # (submission, digest)
+    rows: dict[tuple[str, str], tuple[GradeRow, list[TestRow]]] = field(default_factory=dict)
+    reused: int = 0  # results taken from the journal, unchanged since
+
+    def finish(self, key, row, tests, digest, *, grader_fault: bool = False, bar=None) -> None:
+        """Record one submission's result: journal first, then its rows."""
+        self.journal.record(_entry(row, tests, digest, self.sources[key[1]], grader_fault))
+        self.rows[key] = (row, tests)
+        if bar is not None:
+            bar.update(row.status)
+
+
+def _plan(given, course_root, out: Path, db_url: str | None, limits: _Limits) -> _Run:
+    """Find the submissions, record the assignments, and take what the journal holds."""
     source_root = solutions_dir(course_root)
     known = list_assignments(course_root)
-    given = Path(submissions_dir)
+    given = Path(given)
     if not given.exists():
         raise SubmissionsError(f"the submissions folder {given} does not exist")
     out.mkdir(parents=True, exist_ok=True)
+    refused: list[tuple[str, str]] = []
     if given.is_file() and is_archive(given):
         # The grader's own copy of the zip's tree, made afresh on every run.
         unpacked = out / "class"
         if unpacked.exists():
             shutil.rmtree(unpacked)
-        refused: list[tuple[str, str]] = []
         folder = extract_class(given, unpacked, refused=refused)
     elif given.is_file():
         raise SubmissionsError(f"{given} is neither a folder of submissions nor a zip file")
     else:
         folder = given.resolve()
-        refused = []
     names = {path.stem: a for a in known for path in (source_root / a).glob("*.ipynb")}
     survey = survey_class(folder, names)
     survey.unplaced[:0] = [(f"{given.name}: {entry}", f"an entry of the zip that was left out: "
                             f"it {why}") for entry, why in refused]
-    submissions = survey.submissions
-    if not submissions:
+    if not survey.submissions:
         listed = "; ".join(f"{path}: {why}" for path, why in survey.unplaced[:5])
         raise SubmissionsError(
             f"{given} holds no submissions; expected <student_id>/<assignment>/<notebook>.ipynb"
@@ -206,56 +263,34 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
     check_gradebook_url(db_url)
     ensure_alembic_on_path()
 
-    wanted = sorted({s.assignment for s in submissions if s.assignment in known})
-    # What a result depends on besides the submission: the source and the limits.
-    settings = f"timeout={timeout};memory_mb={memory_mb};sandbox={mode}"
-    sources = {a: source_digest(sorted((source_root / a).glob("*.ipynb"))) + ";" + settings
+    wanted = sorted({s.assignment for s in survey.submissions if s.assignment in known})
+    sources = {a: source_digest(sorted((source_root / a).glob("*.ipynb"))) + ";" + limits.key
                for a in wanted}
     with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp:
         for assignment in wanted:
             record_assignment(course_root, assignment, out, Path(tmp) / "release", db_url)
-
-    journal = Journal(out / "journal.jsonl")
     # The kernel may read the course's helpers and release, nothing else of the course,
     # the class or the grader's files.
     deny = default_deny(course_root, *(p for p in (out, folder, given.resolve(),
                                                    sqlite_path(db_url)) if p is not None))
-    rows: dict[tuple[str, str], tuple[GradeRow, list[TestRow]]] = {}
-    todo: list[tuple[Submission, str]] = []
-    reused = 0  # results taken from the journal, unchanged since
-    for submission in submissions:
+    run = _Run(out, Path(course_root), source_root, db_url, limits, survey.submissions,
+               survey.unplaced, sources, Journal(out / "journal.jsonl"), deny)
+    for submission in survey.submissions:
         key = (submission.student_id, submission.assignment)
         if submission.assignment not in known:
-            rows[key] = (GradeRow(*key, 0, 0, "error",
-                                  f"there is no assignment called {submission.assignment!r} "
-                                  "in this course"), [])
+            run.rows[key] = (GradeRow(*key, 0, 0, "error",
+                                      f"there is no assignment called {submission.assignment!r} "
+                                      "in this course"), [])
             continue
         digest = submission_digest(submission.path)
-        entry = journal.lookup(*key, digest, sources[submission.assignment])
+        entry = run.journal.lookup(*key, digest, sources[submission.assignment])
         if (entry is not None and not _grader_failed(entry)
                 and _in_gradebook(db_url, submission.assignment, submission.student_id)):
-            rows[key] = _rows_from_entry(entry)
-            reused += 1
+            run.rows[key] = _rows_from_entry(entry)
+            run.reused += 1
         else:
-            todo.append((submission, digest))
-
-    bar = _Progress(len(todo), progress)
-    try:
-        with _remember_interrupts() as interrupted:
-            _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, workers,
-                       timeout, memory_mb, bar, interrupted, sandbox=mode)
-    except KeyboardInterrupt:
-        _write_csvs(out, rows)
-        raise AutograderError(
-            f"grading was interrupted; {len(rows)} of {len(submissions)} submissions are "
-            "recorded, run the same command again to grade the rest") from None
-    finally:
-        bar.close()
-    grades, tests, grades_csv, tests_csv = _write_csvs(out, rows)
-    write_nbgrader_config(out, course_root, db_url)
-    return GradingResult(grades, tests, grades_csv, tests_csv, db_url,
-                         graded=len(rows) - reused, reused=reused, sandbox_note=sandbox_note,
-                         unplaced=survey.unplaced)
+            run.todo.append((submission, digest))
+    return run
 
 
 class _Interrupted:
@@ -298,112 +333,71 @@ def _remember_interrupts() -> Iterator[_Interrupted]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _write_csvs(out: Path, rows: dict):
-    ordered = [rows[key] for key in sorted(rows)]
+def _write(run: _Run):
+    """``grades.csv`` and ``tests.csv`` from the run's rows, and nbgrader's settings for OUT."""
+    ordered = [run.rows[key] for key in sorted(run.rows)]
     grades = [row for row, _ in ordered]
     tests = [t for _, ts in ordered for t in ts]
-    return (grades, tests, write_rows(out / "grades.csv", GradeRow, grades),
-            write_rows(out / "tests.csv", TestRow, tests))
+    grades_csv = write_rows(run.out / "grades.csv", GradeRow, grades)
+    tests_csv = write_rows(run.out / "tests.csv", TestRow, tests)
+    write_nbgrader_config(run.out, run.course_root, run.db_url)
+    return grades, tests, grades_csv, tests_csv
 
 
-def _grade_all(todo, rows, out, db_url, source_root, sources, journal, deny, workers,
-               timeout, memory_mb, bar, interrupted=None, sandbox="none") -> None:
-    """Run the jobs in a process pool; score and journal each as it finishes."""
-    if interrupted is None:
-        interrupted = _Interrupted()
-    pending: dict[tuple[str, str], tuple[Submission, str, list[str], Job]] = {}
-    for submission, digest in todo:
-        expected = [p.stem for p in sorted((source_root / submission.assignment).glob("*.ipynb"))]
-        staged = stage_submission(submission, out / "submitted", expected)
+def _execute(run: _Run, bar: _Progress, interrupted: _Interrupted) -> None:
+    """Stage each submission, run the gradable ones side by side, score each as it ends."""
+    pending: dict[tuple[str, str], tuple[str, list[str], Job]] = {}
+    for submission, digest in run.todo:
         key = (submission.student_id, submission.assignment)
+        folder = run.source_root / submission.assignment
+        expected = [p.stem for p in sorted(folder.glob("*.ipynb"))]
+        staged = stage_submission(submission, run.out / "submitted", expected)
         if not staged.notebooks:
-            row, tests = score_submission(db_url, out, *key, staged.problems, [])
-            _finish(key, row, tests, digest, sources, journal, rows, bar)
+            row, tests = score_submission(run.db_url, run.out, *key, staged.problems, [])
+            run.finish(key, row, tests, digest, bar=bar)
             continue
         job = Job(student_id=submission.student_id, assignment=submission.assignment,
                   notebooks=tuple(staged.notebooks),
-                  submitted=out / "submitted" / submission.student_id / submission.assignment,
-                  autograded=out / "autograded" / submission.student_id / submission.assignment,
-                  db_url=db_url, timeout=timeout, memory_mb=memory_mb, deny=deny,
-                  sandbox=sandbox, setups=tuple(
-                      (name, setup_cell_source(source_root / submission.assignment
-                                               / f"{name}.ipynb"))
-                      for name in staged.notebooks))
-        pending[key] = (submission, digest, staged.problems, job)
+                  submitted=run.out / "submitted" / submission.student_id / submission.assignment,
+                  autograded=run.out / "autograded" / submission.student_id
+                  / submission.assignment,
+                  db_url=run.db_url, timeout=run.limits.timeout, memory_mb=run.limits.memory_mb,
+                  deny=run.deny, sandbox=run.limits.sandbox,
+                  setups=tuple((name, setup_cell_source(folder / f"{name}.ipynb"))
+                               for name in staged.notebooks))
+        pending[key] = (digest, staged.problems, job)
 
-    _warm_up_the_judge(source_root, {s.assignment for s, _ in todo})
-    # fork: workers start at once with the grader's modules already imported (the
-    # parent has no threads of its own at this point); spawn where fork is missing.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-
-    def finish(key, outcomes):
-        _, digest, problems, _ = pending.pop(key)
-        row, tests = score_submission(db_url, out, *key, problems, outcomes)
-        fault = any(o.grader_fault for o in outcomes)
-        _finish(key, row, tests, digest, sources, journal, rows, bar, grader_fault=fault)
-
+    _warm_up_the_judge(run.source_root, {s.assignment for s, _ in run.todo})
     queue = list(pending)  # jobs not started yet, in order
-    suspects: list[tuple[str, str]] = []  # jobs running when a worker died: each tried alone
-    while queue or suspects:
-        interrupted.check()
-        alone = bool(suspects)
-        source = suspects if alone else queue
-        size = 1 if alone else min(workers, len(queue))
-        pool = ProcessPoolExecutor(max_workers=size, mp_context=context)
-        running: dict = {}
-        deadlines: dict = {}
-        overdue: set[tuple[str, str]] = set()
-        try:
-            while source or running:
-                # No more jobs in flight than workers: when a worker dies, only the
-                # jobs it may have been running are suspects.
-                while source and len(running) < size:
-                    key = source.pop(0)
-                    future = pool.submit(run_job, pending[key][3])
-                    running[future] = key
-                    deadlines[future] = time.monotonic() + job_limit(pending[key][3])
-                soonest = min(deadlines[f] for f in running)
-                done, _ = wait(running, timeout=max(soonest - time.monotonic(), 0.0),
-                               return_when=FIRST_COMPLETED)
-                interrupted.check()
-                late = [f for f in running if f not in done and deadlines[f] <= time.monotonic()]
-                if late:
-                    # A job past the limit of a whole submission, whatever step it is in
-                    # (staging, restoring, the kernel, scoring): its worker is stopped.
-                    overdue.update(running[f] for f in late)
-                    _stop_workers(pool)
-                    continue
-                for future in done:
-                    try:
-                        outcomes = future.result()
-                    except BrokenProcessPool:
-                        raise
-                    except Exception as error:  # noqa: BLE001 (the grader's bug costs one row, not the class)
-                        outcomes = [NotebookOutcome(name, problems=[
-                            f"the grader could not run this notebook ({type(error).__name__})"],
-                            grader_fault=True) for name in pending[running[future]][3].notebooks]
-                    finish(running.pop(future), outcomes)
-        except BrokenProcessPool:
-            # A worker process died (not a kernel: those are processes of their own).
-            # Alone, the job it ran is the cause: it gets an error row. With others, every
-            # job in flight is tried again, alone; a worker killed by Ctrl-C is no reason.
+    with JobPool(run.limits.workers, run_job) as pool:
+        while queue or pool.running:
             interrupted.check()
-            in_flight = list(running.values())
-            for key in [k for k in in_flight if k in overdue]:
-                in_flight.remove(key)
-                finish(key, [NotebookOutcome(name, problems=[
-                    f"grading took longer than {job_limit(pending[key][3])} s, the grader's "
-                    "limit for one submission"]) for name in pending[key][3].notebooks])
-            if alone:
-                for key in in_flight:
-                    finish(key, [NotebookOutcome(name, problems=[
-                        "the grader's worker stopped while grading this notebook"],
-                        grader_fault=True) for name in pending[key][3].notebooks])
-            else:
-                suspects.extend(in_flight)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            while queue and pool.has_room:
+                key = queue.pop(0)
+                pool.start(key, pending[key][2], job_limit(pending[key][2]))
+            for key, ended in pool.wait(timeout=1.0):
+                digest, problems, job = pending.pop(key)
+                outcomes = _outcomes(job, ended)
+                row, tests = score_submission(run.db_url, run.out, *key, problems, outcomes)
+                run.finish(key, row, tests, digest, bar=bar,
+                           grader_fault=any(o.grader_fault for o in outcomes))
+
+
+def _outcomes(job: Job, ended) -> list[NotebookOutcome]:
+    """What became of each notebook of ``job``, from how its process ended."""
+    if isinstance(ended, Done):
+        return ended.value
+    if isinstance(ended, Overdue):
+        # Past the limit of a whole submission, whatever step it was in (staging,
+        # restoring, the kernel, scoring): its process was stopped.
+        why, fault = (f"grading took longer than {job_limit(job)} s, the grader's limit for "
+                      "one submission"), False
+    elif isinstance(ended, Died):
+        # Its own process, and only it, died: never a classmate's doing.
+        why, fault = "the grader's worker stopped while grading this notebook", True
+    else:
+        why, fault = f"the grader could not run this notebook ({ended.error})", True
+    return [NotebookOutcome(name, problems=[why], grader_fault=fault) for name in job.notebooks]
 
 
 def job_limit(job: Job) -> int:
@@ -411,15 +405,6 @@ def job_limit(job: Job) -> int:
     limit (``NOTEBOOK_TIMEOUT_FACTOR`` times a cell's) plus :data:`JOB_GRACE` per notebook
     for starting kernels, restoring cells and writing results."""
     return len(job.notebooks) * (NOTEBOOK_TIMEOUT_FACTOR * job.timeout + JOB_GRACE)
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Kill the pool's worker processes: the pool breaks, its jobs are accounted for."""
-    # ProcessPoolExecutor keeps its processes in ``_processes`` (pid -> Process) and has
-    # no public way to stop one that is busy.
-    for process in list(getattr(pool, "_processes", {}).values()):
-        with contextlib.suppress(Exception):
-            process.kill()
 
 
 def _warm_up_the_judge(source_root: Path, assignments: set[str]) -> None:
@@ -438,10 +423,3 @@ def _warm_up_the_judge(source_root: Path, assignments: set[str]) -> None:
                      if line.startswith(("import ", "from ")) and "(" not in line]
             with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
                 exec("\n".join(lines), {})  # noqa: S102 (the course's own imports)
-
-
-def _finish(key, row, tests, digest, sources, journal, rows, bar, *,
-            grader_fault: bool = False) -> None:
-    journal.record(_entry(row, tests, digest, sources[key[1]], grader_fault))
-    rows[key] = (row, tests)
-    bar.update(row.status)

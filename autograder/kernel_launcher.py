@@ -294,9 +294,27 @@ def _import_submodules(package: str) -> None:
             pass
 
 
+def _die_with_parent() -> None:
+    """On Linux, have the kernel killed when the grader's process that started it dies.
+
+    jupyter_client starts a kernel in a session of its own, so killing a grading
+    job (past its deadline, or a Ctrl-C) would otherwise leave its kernel running.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> None:
     """Apply the policy in ``AUTOGRADER_SANDBOX`` and start ipykernel with ``argv``."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    _die_with_parent()
     policy = json.loads(os.environ[POLICY_ENV])
     work_dir = os.path.realpath(policy["work_dir"])
     set_memory_limit(policy.get("memory_mb"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import time
 
 import pytest
 from nbgrader.api import Gradebook, SubmittedAssignment
@@ -150,3 +151,40 @@ def test_a_submission_stuck_outside_its_kernel_is_stopped_at_the_whole_job_limit
     assert rows[STUCK].reason == ("grading took longer than 16 s, the grader's limit for one "
                                   "submission")
     assert all(rows[s].status == "graded" for s in ("honest-a", "honest-b")), rows
+
+
+def _kernels() -> set[int]:
+    """Pids of the grader's kernels alive now (their command line names the launcher)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if b"kernel_launcher.py" in handle.read():
+                        found.add(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="counts kernels through /proc")
+@pytest.mark.parametrize("sandbox", ["none", "bwrap"])
+def test_a_job_stopped_at_its_limit_leaves_no_kernel_running(course, released, tmp_path,
+                                                             monkeypatch, sandbox):
+    from autograder.sandbox import choose_sandbox
+
+    if sandbox == "bwrap" and choose_sandbox("auto")[0] != "bwrap":
+        pytest.skip("bubblewrap cannot confine kernels here")
+    sleeper = dict(F.RIGHT, add="import time\ntime.sleep(600)\n" + F.RIGHT["add"])
+    write_submission(tmp_path / "class", "sleeper", F.student_notebook(released, sleeper))
+    # The kernel's own limit (5 x 20 s) is far off; the whole job's limit is 6 s.
+    monkeypatch.setattr("autograder.grade.JOB_GRACE", 6 - 5 * 20)
+    before = _kernels()
+    result = grade_class(tmp_path / "class", course, tmp_path / "grading", workers=1,
+                         timeout=20, sandbox=sandbox)
+    assert result.grades[0].reason == ("grading took longer than 6 s, the grader's limit "
+                                       "for one submission")
+    deadline = time.monotonic() + 10
+    while _kernels() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _kernels() - before, "a kernel outlived the job that started it"
