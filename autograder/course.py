@@ -20,6 +20,7 @@ __all__ = [
     "sqlite_path",
     "SOURCE_DIR",
     "RELEASE_DIR",
+    "COURSE_ID",
     "default_course_root",
     "solutions_dir",
     "list_assignments",
@@ -34,6 +35,11 @@ __all__ = [
 
 SOURCE_DIR = "solutions"
 RELEASE_DIR = "notebooks"
+#: The gradebook's course: the one nbgrader's ``Gradebook`` creates by default. Every
+#: assignment is recorded under it; nbgrader's own CourseDirectory default (``""``)
+#: names no course row, which a database that enforces foreign keys (PostgreSQL)
+#: refuses and SQLite lets through.
+COURSE_ID = "default_course"
 
 
 def default_course_root() -> Path:
@@ -114,6 +120,7 @@ def make_coursedir(root: str | os.PathLike, *, source: str | os.PathLike,
         SQLAlchemy URL of the gradebook; defaults to ``sqlite:///root/gradebook.db``.
     """
     coursedir = CourseDirectory()
+    coursedir.course_id = COURSE_ID
     coursedir.root = str(Path(root).resolve())
     coursedir.source_directory = str(Path(source).resolve())
     if release is not None:
@@ -213,6 +220,7 @@ def write_nbgrader_config(out: str | os.PathLike, course_root: str | os.PathLike
         '"""\n\n'
         "c = get_config()  # noqa: F821 (provided by traitlets)\n\n"
         "# The course root is the folder nbgrader starts in (its default): this one.\n"
+        f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
         f"c.CourseDirectory.source_directory = {solutions!r}\n"
         f"{db_line}\n"
         'c.ExportPlugin.to = "nbgrader_grades.csv"\n')

@@ -42,6 +42,10 @@ _PROGRAM_EVENTS = frozenset({
     "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
     "os.forkpty", "pty.spawn", "os.startfile", "_posixsubprocess.fork_exec",
 })
+# A Python socket sending to an address: connect (TCP, or a Unix socket's path) and
+# datagrams. Bubblewrap also gives the kernel no network; without it this is the wall
+# between a notebook and a gradebook server on 127.0.0.1.
+_NETWORK_EVENTS = frozenset({"socket.connect", "socket.sendto", "socket.sendmsg"})
 # ctypes events that read or write arbitrary memory or call native functions.
 _NATIVE_EVENTS = frozenset({
     "ctypes.string_at", "ctypes.wstring_at", "ctypes.cdata", "ctypes.PyObj_FromPtr",
@@ -124,6 +128,7 @@ def make_audit_hook(deny, writable, log_fd: int):
         "program": "the grader does not let notebooks start other programs",
         "signal": "the grader does not let notebooks stop other processes",
         "native": "the grader does not let notebooks use native code through ctypes",
+        "network": "the grader does not let notebooks connect to other programs or machines",
     }
 
     def text_path(value):
@@ -208,6 +213,11 @@ def make_audit_hook(deny, writable, log_fd: int):
             # ipykernel interrupts itself through its own process group (a sandboxed
             # kernel leads its own session); any other group is someone else's.
             return None if args[0] == own_group == own_pid else ("signal", str(args[0]))
+        if event in _NETWORK_EVENTS:
+            # The kernel's own channels are libzmq's, made before the hook: a Python
+            # socket that reaches out is the notebook's (the gradebook's server, the
+            # judge's port, another machine).
+            return "network", str(args[1])[:200] if len(args) > 1 else ""
         if event in _NATIVE_EVENTS:
             return "native", event
         if event == "ctypes.dlopen":
@@ -220,7 +230,8 @@ def make_audit_hook(deny, writable, log_fd: int):
         return None
 
     watched = frozenset({"open", "os.kill", "os.killpg", "ctypes.dlopen", "sys.addaudithook"}
-                        | set(_PATH_EVENTS) | _PROGRAM_EVENTS | _NATIVE_EVENTS)
+                        | set(_PATH_EVENTS) | _PROGRAM_EVENTS | _NATIVE_EVENTS
+                        | _NETWORK_EVENTS)
 
     def log(entry):
         try:

@@ -85,6 +85,7 @@ _REASONS = {
     "program": "the notebook tried to start another program",
     "signal": "the notebook tried to stop another process",
     "native": "the notebook tried to run native code through ctypes",
+    "network": "the notebook tried to connect to another program or machine",
     "hook": "the notebook installed an audit hook",
 }
 

@@ -106,6 +106,10 @@ def test_audit_hook_refuses_and_logs_without_a_kernel(tmp_path):
             hook("subprocess.Popen", ("ls", ["ls"], None, None))
         with pytest.raises(PermissionError, match="stop other processes"):
             hook("os.kill", (1, 9))
+        with pytest.raises(PermissionError, match="connect to other programs"):
+            hook("socket.connect", (None, ("127.0.0.1", 5432)))
+        with pytest.raises(PermissionError, match="connect to other programs"):
+            hook("socket.sendto", (None, ("10.0.0.1", 53)))
         hook("open", (str(tmp_path / "work/ok.txt"), "w", 0))  # allowed
         hook("open", ("/etc/hostname", "r", 0))  # allowed
         hook("compile", (b"x", "<string>"))  # not watched
@@ -116,6 +120,7 @@ def test_audit_hook_refuses_and_logs_without_a_kernel(tmp_path):
         "the notebook tried to write files outside its own folder",
         "the notebook tried to start another program",
         "the notebook tried to stop another process",
+        "the notebook tried to connect to another program or machine",
     ]
 
 
@@ -193,6 +198,26 @@ def test_programs_and_signals_are_refused(sandbox, hostile_run):
         "the notebook tried to start another program",
         "the notebook tried to stop another process",
     ]
+
+
+@pytest.mark.slow
+def test_a_notebook_cannot_reach_a_server_on_this_machine(sandbox):
+    # A gradebook server or the judge's port on 127.0.0.1: with the audit hook alone
+    # (no network namespace) the connection is refused before it is made.
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(0.5)
+        port = listener.getsockname()[1]
+        cells = sandbox.run(f"import socket\nsocket.create_connection(('127.0.0.1', {port}), 2)",
+                            f"import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                            f"s.sendto(b'x', ('127.0.0.1', {port}))")
+        with pytest.raises(OSError):   # nothing arrived
+            listener.accept()
+    assert [error(c)[0] for c in cells] == ["PermissionError", "PermissionError"]
+    assert {e["kind"] for e in sandbox.log()} == {"network"}
 
 
 @pytest.mark.slow

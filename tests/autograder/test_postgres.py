@@ -1,0 +1,110 @@
+"""The whole grading path on a real PostgreSQL server, which enforces what SQLite lets through.
+
+The server is Debian's PostgreSQL, started by the test in a temporary folder on
+a free port of 127.0.0.1 (:mod:`tests.postgres`) and stopped at the end; the
+grader reaches it through psycopg as an instructor's would.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+
+import nbformat
+import pytest
+
+from tests import postgres
+
+from . import factories as F
+from .conftest import grade_cli, run_reaped
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(postgres.missing() is not None,
+                                 reason=f"needs {postgres.missing()}")]
+
+
+@pytest.fixture(scope="module")
+def server():
+    running = postgres.start_server()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def _csv(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def graded(server, course, released, tmp_path_factory):
+    """A class of three (right, partly wrong, broken) graded twice into PostgreSQL."""
+    tmp = tmp_path_factory.mktemp("postgres-class")
+    for student, answers in (("ann", F.RIGHT), ("ben", F.WRONG_SCALE), ("cat", None)):
+        folder = tmp / "class" / student / F.ASSIGNMENT
+        folder.mkdir(parents=True)
+        if answers is None:
+            (folder / f"{F.NOTEBOOK}.ipynb").write_text('{"cells": [', encoding="utf-8")
+        else:
+            nbformat.write(F.student_notebook(released, answers),
+                           str(folder / f"{F.NOTEBOOK}.ipynb"))
+    url = server.create_database("course")
+    out = tmp / "out"
+    runs = [run_reaped(grade_cli("grade", tmp / "class", "--out", out, "--course", course,
+                                 "--db", url), timeout=600) for _ in range(2)]
+    return {"url": url, "out": out, "runs": runs, "tmp": tmp}
+
+
+def test_grading_into_postgresql_works_and_a_rerun_changes_nothing(graded):
+    first, second = graded["runs"]
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert "3 graded now, 0 unchanged" in first.stdout
+    assert "0 graded now, 3 unchanged" in second.stdout
+    rows = {r["student_id"]: r for r in _csv(graded["out"] / "grades.csv")}
+    assert [(rows[s]["score"], rows[s]["max_score"], rows[s]["status"])
+            for s in ("ann", "ben", "cat")] == [("3", "3", "graded"), ("1", "3", "graded"),
+                                                ("0", "3", "error")]
+
+
+def test_the_gradebook_on_the_server_agrees_with_grades_csv(graded, course):
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    from autograder.course import COURSE_ID
+
+    coursedir = CourseDirectory(root=str(graded["out"]))
+    coursedir.db_url = graded["url"]
+    coursedir.course_id = COURSE_ID
+    coursedir.source_directory = str(course / "solutions")
+    shown = {s["student"]: s for s in NbGraderAPI(coursedir=coursedir)
+             .get_submissions(F.ASSIGNMENT)}
+    for row in _csv(graded["out"] / "grades.csv"):
+        assert shown[row["student_id"]]["score"] == pytest.approx(float(row["score"]))
+        assert shown[row["student_id"]]["max_score"] == pytest.approx(float(row["max_score"]))
+
+
+def test_nbgrader_export_from_the_server_agrees_with_grades_csv(graded):
+    # grade wrote the server's URL (it holds no password) into OUT/nbgrader_config.py
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    run = run_reaped([sys.executable, "-m", "nbgrader", "export"], timeout=300,
+                     cwd=graded["out"], env=env)
+    assert run.returncode == 0, run.stderr
+    exported = {r["student_id"]: r for r in _csv(graded["out"] / "nbgrader_grades.csv")}
+    for row in _csv(graded["out"] / "grades.csv"):
+        assert float(exported[row["student_id"]]["score"]) == float(row["score"])
+
+
+def test_feedback_and_report_read_the_class_graded_on_the_server(graded, course):
+    out = graded["out"]
+    feedback = run_reaped(grade_cli("feedback", "--out", out, "--course", course,
+                                    "--db", graded["url"]), timeout=300)
+    assert feedback.returncode == 0, feedback.stderr
+    assert "wrote 3 feedback pages" in feedback.stdout
+    page = (out / "feedback" / "ben" / F.ASSIGNMENT / f"{F.NOTEBOOK}.html").read_text()
+    assert "scale" in page
+    report = run_reaped(grade_cli("report", "--out", out), timeout=300)
+    assert report.returncode == 0, report.stderr
+    assert "3 students, 2 graded, 1 error, 0 flagged" in report.stdout
