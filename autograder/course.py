@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from nbgrader.coursedir import CourseDirectory
@@ -30,6 +31,7 @@ __all__ = [
     "ensure_alembic_on_path",
     "check_gradebook_url",
     "write_nbgrader_config",
+    "gradebook_lock",
     "NBGRADER_CONFIG",
 ]
 
@@ -178,6 +180,38 @@ def check_gradebook_url(db_url: str) -> None:
     except SQLAlchemyError as error:
         raise GradebookError(f"cannot open the gradebook at {shown}: "
                              f"{_first_line(getattr(error, 'orig', None) or error)}") from None
+    finally:
+        engine.dispose()
+
+
+#: The advisory lock every grader writing to a PostgreSQL gradebook takes (any number).
+_GRADEBOOK_LOCK = 0x6772616465  # "grade"
+
+
+@contextmanager
+def gradebook_lock(db_url: str):
+    """Hold the gradebook for one writer at a time, across processes and machines.
+
+    nbgrader creates its tables, its course and its students with "find, else
+    insert": two graders writing to one PostgreSQL database at once (two
+    instructors, two notebooks) both insert, and one of them fails. On
+    PostgreSQL this takes a session advisory lock for the block; SQLite locks
+    its file itself, so there it does nothing.
+    """
+    if not db_url.startswith("postgresql"):
+        yield
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _GRADEBOOK_LOCK})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                   {"key": _GRADEBOOK_LOCK})
     finally:
         engine.dispose()
 

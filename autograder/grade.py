@@ -36,6 +36,7 @@ from .archive import extract_class, is_archive
 from .course import (
     check_gradebook_url,
     ensure_alembic_on_path,
+    gradebook_lock,
     list_assignments,
     solutions_dir,
     sqlite_path,
@@ -266,7 +267,7 @@ def _plan(given, course_root, out: Path, db_url: str | None, limits: _Limits) ->
     wanted = sorted({s.assignment for s in survey.submissions if s.assignment in known})
     sources = {a: source_digest(sorted((source_root / a).glob("*.ipynb"))) + ";" + limits.key
                for a in wanted}
-    with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp, gradebook_lock(db_url):
         for assignment in wanted:
             record_assignment(course_root, assignment, out, Path(tmp) / "release", db_url)
     # The kernel may read the course's helpers and release, nothing else of the course,

@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import SaveAutoGrades
 
+from .course import gradebook_lock
 from .csvfiles import GradeRow, TestRow
 from .results import submission_rows, zero_submission
 from .worker import NotebookOutcome
@@ -59,7 +60,7 @@ def score_submission(db_url: str, out: Path, student_id: str, assignment: str,
     # one (a file that could not be read) it would show 0 of 0 points and offer to
     # autograde it with plain nbgrader, outside the sandbox.
     folder.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), gradebook_lock(db_url):
         warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy autoflush warnings
         # A fresh record for this submission: a regrade leaves no stale scores behind.
         zero_submission(db_url, assignment, student_id)

@@ -17,7 +17,7 @@ import pytest
 from tests import postgres
 
 from . import factories as F
-from .conftest import grade_cli, run_reaped
+from .conftest import grade_cli, reap, run_reaped
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(postgres.missing() is not None,
@@ -108,3 +108,61 @@ def test_feedback_and_report_read_the_class_graded_on_the_server(graded, course)
     report = run_reaped(grade_cli("report", "--out", out), timeout=300)
     assert report.returncode == 0, report.stderr
     assert "3 students, 2 graded, 1 error, 0 flagged" in report.stdout
+
+
+def _other_notebook():
+    return nbformat.v4.new_notebook(cells=[
+        F.markdown_cell("# Another assignment", "title"),
+        F.code_cell("from helpers.grading import assert_equal", "imports"),
+        F.solution_cell("mul", "def mul(a, b):\n    ### BEGIN SOLUTION\n    return a * b\n"
+                               "    ### END SOLUTION"),
+        F.test_cell("test_mul", 'assert_equal(mul(2, 3), 6, "mul(2, 3)")', points=2),
+    ], metadata={"kernelspec": {"display_name": "Python 3", "language": "python",
+                                "name": "python3"}})
+
+
+def test_two_instructors_grading_two_notebooks_into_one_database_at_once_lose_nothing(
+        server, released, tmp_path):
+    import subprocess
+
+    from autograder.release import release_assignment
+
+    course = F.make_course(tmp_path / "course")
+    (course / "solutions" / "02_other").mkdir()
+    nbformat.write(_other_notebook(), str(course / "solutions" / "02_other" / "other.ipynb"))
+    release_assignment(course, "02_other", tmp_path / "release" / "02_other")
+    other = nbformat.read(str(tmp_path / "release" / "02_other" / "other.ipynb"), as_version=4)
+    for cell in other.cells:
+        if "mul" in cell.source and "def mul" in cell.source:
+            cell.source = "def mul(a, b):\n    return a * b"
+    classes = {"01": tmp_path / "class01", "02": tmp_path / "class02"}
+    for student in ("dee", "eli", "fay"):
+        folder = classes["01"] / student / F.ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(F.student_notebook(released, F.RIGHT), str(folder / f"{F.NOTEBOOK}.ipynb"))
+        folder = classes["02"] / student / "02_other"
+        folder.mkdir(parents=True)
+        nbformat.write(other, str(folder / "other.ipynb"))
+    url = server.create_database("shared")
+    runs = [subprocess.Popen(grade_cli("grade", classes[k], "--out", tmp_path / f"out{k}",
+                                       "--course", course, "--db", url, "--workers", "1"),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True) for k in ("01", "02")]
+    try:
+        results = [run.communicate(timeout=600) for run in runs]
+    finally:
+        for run in runs:
+            reap(run)
+    for run, (_, stderr) in zip(runs, results, strict=True):
+        assert run.returncode == 0, stderr
+    scores = {k: {r["student_id"]: r["score"] for r in _csv(tmp_path / f"out{k}" / "grades.csv")}
+              for k in ("01", "02")}
+    assert scores == {"01": dict.fromkeys(("dee", "eli", "fay"), "3"),
+                      "02": dict.fromkeys(("dee", "eli", "fay"), "2")}
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url) as gb:
+        recorded = {(s.student.id, s.assignment.name): s.score
+                    for a in ("01_toy", "02_other") for s in gb.assignment_submissions(a)}
+    assert recorded == {(s, a): p for s in ("dee", "eli", "fay")
+                        for a, p in (("01_toy", 3), ("02_other", 2))}
