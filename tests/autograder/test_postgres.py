@@ -166,3 +166,51 @@ def test_two_instructors_grading_two_notebooks_into_one_database_at_once_lose_no
                     for a in ("01_toy", "02_other") for s in gb.assignment_submissions(a)}
     assert recorded == {(s, a): p for s in ("dee", "eli", "fay")
                         for a, p in (("01_toy", 3), ("02_other", 2))}
+
+
+def _default_sigint():
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)   # as a foreground job has it
+
+
+def test_a_run_interrupted_by_ctrl_c_resumes_on_the_server_without_losing_or_duplicating(
+        server, course, released, tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from nbgrader.api import Gradebook, SubmittedAssignment
+
+    students = {f"s{k}": (F.RIGHT if k % 2 == 0 else F.WRONG_SCALE) for k in range(6)}
+    for student, answers in students.items():
+        folder = tmp_path / "class" / student / F.ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(F.student_notebook(released, answers), str(folder / f"{F.NOTEBOOK}.ipynb"))
+    url = server.create_database("interrupted")
+    out = tmp_path / "out"
+    command = grade_cli("grade", tmp_path / "class", "--out", out, "--course", course,
+                        "--db", url, "--workers", "1")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL, text=True, start_new_session=True,
+                               preexec_fn=_default_sigint)
+    try:
+        deadline = time.monotonic() + 300
+        journal = out / "journal.jsonl"
+        while not (journal.is_file() and journal.read_text().count("\n") >= 1):
+            assert process.poll() is None, process.stderr.read()
+            assert time.monotonic() < deadline, "no progress to interrupt"
+            time.sleep(0.1)
+        os.killpg(process.pid, signal.SIGINT)
+        _, said = process.communicate(timeout=60)
+    finally:
+        reap(process)
+    assert process.returncode != 0 and "run the same command again" in said, said
+    resumed = run_reaped(command, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    rows = {r["student_id"]: r["score"] for r in _csv(out / "grades.csv")}
+    assert rows == {s: ("3" if a is F.RIGHT else "1") for s, a in students.items()}
+    with Gradebook(url) as gb:
+        submitted = gb.db.query(SubmittedAssignment).all()
+        assert sorted(s.student.id for s in submitted) == sorted(students)
+        assert {s.student.id: s.score for s in submitted} == {k: float(v) for k, v in rows.items()}
