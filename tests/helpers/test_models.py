@@ -1,6 +1,5 @@
 """helpers.models: the CNN's gradients (weights and input) and its training, the linear model."""
 
-import time
 
 import numpy as np
 import pytest
@@ -77,11 +76,10 @@ def test_digits_split_is_seeded_and_disjoint():
 
 
 @pytest.mark.parametrize("seed", [0, 3])
-def test_train_cnn_reaches_well_above_90_percent_in_seconds(seed):
+def test_train_cnn_reaches_well_above_90_percent(seed):
+    # (its time is measured in benchmarks/, not asserted)
     x_train, y_train, x_test, y_test = models.digits_split()
-    start = time.perf_counter()
     model, history = models.train_cnn(x_train, y_train, seed=seed)
-    assert time.perf_counter() - start < 20
     assert models.accuracy(model, x_test, y_test) > 0.95
     assert history[-20:].mean() < 0.3 * history[:5].mean()
     again, _ = models.train_cnn(x_train, y_train, seed=seed)

@@ -11,8 +11,6 @@ Seed 0 (the notebook's) and seed 1 run in the fast suite; seed 2 is slow.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -58,9 +56,9 @@ def _experiment(nb07, seed):
 # --------------------------------------------------------------------------- section 2: the CNN
 
 
-def test_the_cnn_trains_in_seconds_to_well_above_90_percent(nb07):
-    # "in numpy this takes about a second ... on any machine the accuracy is well above 90%"
-    assert nb07["seconds"] < 20
+def test_the_cnn_trains_to_well_above_90_percent(nb07):
+    # "on any machine the accuracy is well above 90%" (its time is measured in
+    # benchmarks/bench_notebooks.py and printed by the cell, never asserted here)
     assert nb07["test_accuracy"] > 0.95
 
 
@@ -116,9 +114,3 @@ def test_regularised_classes_are_smoother_and_still_score_high(nb07, seed):
 @pytest.mark.slow
 def test_regularised_classes_are_smoother_for_another_seed(nb07):
     _assert_section_7(_experiment(nb07, 2))
-
-
-def test_the_class_images_take_seconds(nb07):
-    start = time.perf_counter()
-    nb07["class_images"](nb07["cnn"], {"l2": 0.05, "tv": 0.2}, classes=[3], restarts=2)
-    assert time.perf_counter() - start < 5          # 2 ascents of 200 steps: a fraction of a second
