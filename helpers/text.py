@@ -19,6 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from helpers import data
+
 __all__ = [
     "AnalogyCorpus",
     "CAPITALS",
@@ -42,24 +44,21 @@ def tokenize(text: str) -> list[str]:
 
 
 def load_words(n_words: int | None = None) -> list[str]:
-    """The words of Python's help texts (``pydoc_data.topics``), about 64,000 of them.
+    """The words of Python's help texts (:func:`helpers.data.load_text`), about 64,000 of them.
 
-    The topics are joined in the order of their sorted keys, so the list is the
-    same on every run of the same Python (other Python versions ship slightly
-    different texts).
+    The same on every run of the same Python (other Python versions ship
+    slightly different texts).
 
     Parameters
     ----------
     n_words : int, optional
         Return only the first ``n_words`` words.
     """
-    from pydoc_data.topics import topics  # ships with CPython: nothing to download
-
     if n_words is not None and (
         isinstance(n_words, bool) or int(n_words) != n_words or n_words <= 0
     ):
         raise ValueError(f"n_words must be a positive integer, got {n_words!r}")
-    words = tokenize(" ".join(topics[key] for key in sorted(topics)))
+    words = tokenize(data.load_text(small_alphabet=False))
     return words if n_words is None else words[: int(n_words)]
 
 
