@@ -12,11 +12,8 @@ for notebook 02, :mod:`helpers.widgets.rnn` for notebook 03,
 """
 
 from helpers.widgets.activation import (
-    FALLBACK_NOTE,
     class_visualisation_explorer,
     class_visualisation_figure,
-    reference_ascent,
-    smoothness_penalty,
 )
 from helpers.widgets.attention import (
     DEFAULT_SCORES,
@@ -82,11 +79,8 @@ from helpers.widgets.rnn import (
 )
 
 __all__ = [
-    "FALLBACK_NOTE",
     "class_visualisation_explorer",
     "class_visualisation_figure",
-    "reference_ascent",
-    "smoothness_penalty",
     "ACTIVATIONS",
     "DEFAULT_SCORES",
     "FINISH_MESSAGE",
