@@ -40,7 +40,6 @@ from helpers.widgets.convolution import (
     window_taps,
 )
 from helpers.widgets.embeddings import (
-    COSINE_FALLBACK_NOTE,
     analogy_explorer,
     analogy_figure,
     neighbour_explorer,
@@ -123,7 +122,6 @@ __all__ = [
     "spectral_radius_figure",
     "tempered_softmax",
     "window_taps",
-    "COSINE_FALLBACK_NOTE",
     "analogy_explorer",
     "analogy_figure",
     "neighbour_explorer",

@@ -4,8 +4,10 @@
 Each ``*_figure`` function is pure (an embedding matrix and parameters in, a new figure
 out) and is what the tests call; the wrappers only wire controls to it through
 :func:`helpers.widgets.base.interactive_figure`. The figures take the student's
-``cosine_similarity`` as ``similarity``; while it is unfinished (it raises
-``NotImplementedError``) they use the course's own cosine and say so in the title.
+``cosine_similarity`` as ``similarity`` and hold no cosine of their own (with
+one, :func:`neighbours` would be the ``analogy`` exercise's answer in an
+importable module). While it raises ``NotImplementedError``, the explorers
+show :data:`helpers.widgets.FINISH_MESSAGE` instead of a figure.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import numpy as np
 from helpers.widgets.base import interactive_figure
 
 __all__ = [
-    "COSINE_FALLBACK_NOTE",
     "analogy_explorer",
     "analogy_figure",
     "neighbour_explorer",
@@ -28,27 +29,9 @@ __all__ = [
     "vocabulary_map_figure",
 ]
 
-COSINE_FALLBACK_NOTE = "course's cosine: finish cosine_similarity to use yours"
-
-
-def _reference_cosine(A, B):
-    """Cosines of every row of A with every row of B; a zero row has cosine 0 with everything."""
-    A = np.asarray(A, dtype=float)
-    B = np.asarray(B, dtype=float)
-    A = A / np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-300)
-    B = B / np.maximum(np.linalg.norm(B, axis=1, keepdims=True), 1e-300)
-    return A @ B.T
-
-
 def _similarities(target, E, similarity):
-    """Cosines of one vector with every row of E: ``(scores, used_reference)``."""
-    target = np.asarray(target, dtype=float)[None, :]
-    if similarity is not None:
-        try:
-            return np.asarray(similarity(target, E), dtype=float)[0], False
-        except NotImplementedError:
-            pass
-    return _reference_cosine(target, E)[0], True
+    """``similarity`` (the student's cosine) of one vector with every row of E."""
+    return np.asarray(similarity(np.asarray(target, dtype=float)[None, :], E), dtype=float)[0]
 
 
 def _index(words, word):
@@ -67,26 +50,25 @@ def _check(E, words):
     return E
 
 
-def neighbours(E, words, target, k=10, exclude=(), similarity=None):
-    """The ``k`` words whose rows of E are closest by cosine to ``target``.
+def neighbours(E, words, target, similarity, k=10, exclude=()):
+    """The ``k`` words whose rows of E are closest to ``target`` by ``similarity``.
 
     ``target`` is a word of ``words`` or a vector of length d; the words in
-    ``exclude`` are left out. Returns ``(pairs, used_reference)``: a list of
-    ``(word, cosine)``, most similar first, and whether the course's cosine was used.
+    ``exclude`` are left out. Returns a list of ``(word, similarity)``, most
+    similar first.
     """
     E = _check(E, words)
     vector = E[_index(words, target)] if isinstance(target, str) else target
-    scores, fallback = _similarities(vector, E, similarity)
-    scores = scores.copy()
+    scores = _similarities(vector, E, similarity).copy()
     for word in exclude:
         scores[_index(words, word)] = -np.inf
     order = np.argsort(-scores, kind="stable")[: max(int(k), 0)]
-    return [(words[i], float(scores[i])) for i in order if np.isfinite(scores[i])], fallback
+    return [(words[i], float(scores[i])) for i in order if np.isfinite(scores[i])]
 
 
-def neighbours_figure(E, words, query, k=10, similarity=None):
+def neighbours_figure(E, words, query, similarity, k=10):
     """The ``k`` nearest neighbours of ``query`` by cosine, as horizontal bars."""
-    found, fallback = neighbours(E, words, query, k, exclude=(query,), similarity=similarity)
+    found = neighbours(E, words, query, similarity, k, exclude=(query,))
     fig, ax = plt.subplots(figsize=(6, 0.35 * max(len(found), 3) + 1.2))
     names = [w for w, _ in found][::-1]
     values = [s for _, s in found][::-1]
@@ -96,7 +78,7 @@ def neighbours_figure(E, words, query, k=10, similarity=None):
     ax.set_xlabel("cosine similarity with the query")
     ax.set_ylabel("neighbour (closest at the top)")
     title = f"the {len(found)} nearest neighbours of '{query}'"
-    ax.set_title(title + (f"\n({COSINE_FALLBACK_NOTE})" if fallback else ""))
+    ax.set_title(title)
     fig.tight_layout()
     return fig
 
@@ -121,7 +103,7 @@ def pca_2d(E):
     return points
 
 
-def analogy_figure(E, words, a, b, c, k=5, similarity=None):
+def analogy_figure(E, words, a, b, c, similarity, k=5):
     """``a : b :: c : ?``: the best candidates for ``E[b] - E[a] + E[c]``, and the parallelogram.
 
     Left, the ``k`` words closest by cosine to the target (a, b and c left out).
@@ -131,7 +113,7 @@ def analogy_figure(E, words, a, b, c, k=5, similarity=None):
     E = _check(E, words)
     ia, ib, ic = (_index(words, w) for w in (a, b, c))
     target = E[ib] - E[ia] + E[ic]
-    found, fallback = neighbours(E, words, target, k, exclude=(a, b, c), similarity=similarity)
+    found = neighbours(E, words, target, similarity, k, exclude=(a, b, c))
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     names = [w for w, _ in found][::-1]
     left.barh(range(len(found)), [s for _, s in found][::-1], color="tab:green", gid="candidates")
@@ -140,8 +122,7 @@ def analogy_figure(E, words, a, b, c, k=5, similarity=None):
     left.set_xlabel(f"cosine with E[{b}] - E[{a}] + E[{c}]")
     left.set_ylabel("candidate (best at the top)")
     answer = found[0][0] if found else c
-    note = f"\n({COSINE_FALLBACK_NOTE})" if fallback else ""
-    left.set_title(f"{a} : {b} :: {c} : {answer}{note}")
+    left.set_title(f"{a} : {b} :: {c} : {answer}")
     shown = [a, b, c, answer] + [w for w, _ in found[1:]]
     points = pca_2d(E[[_index(words, w) for w in shown]])
     right.scatter(points[4:, 0], points[4:, 1], color="0.6", s=15, label="other candidates")
@@ -222,12 +203,12 @@ def vocabulary_map_figure(E, words, groups=None, pairs=None, labels=40, title=No
     return fig
 
 
-def neighbour_explorer(E, words, query=None, k=10, similarity=None):
+def neighbour_explorer(E, words, similarity, query=None, k=10):
     """A choice of query word and a slider for k over :func:`neighbours_figure`."""
     _check(E, words)
     options = sorted(words)
     return interactive_figure(
-        lambda query, k: neighbours_figure(E, words, query, k, similarity),
+        lambda query, k: neighbours_figure(E, words, query, similarity, k),
         query=widgets.Dropdown(options=options, value=query or options[0], description="query"),
         k=widgets.IntSlider(
             value=k, min=1, max=min(30, len(words) - 1), description="k", continuous_update=False
@@ -235,12 +216,12 @@ def neighbour_explorer(E, words, query=None, k=10, similarity=None):
     )
 
 
-def analogy_explorer(E, words, a, b, c, k=5, similarity=None):
+def analogy_explorer(E, words, a, b, c, similarity, k=5):
     """Three word choices (a : b :: c : ?) and a slider for k over :func:`analogy_figure`."""
     _check(E, words)
     options = sorted(words)
     return interactive_figure(
-        lambda a, b, c, k: analogy_figure(E, words, a, b, c, k, similarity),
+        lambda a, b, c, k: analogy_figure(E, words, a, b, c, similarity, k),
         a=widgets.Dropdown(options=options, value=a, description="a"),
         b=widgets.Dropdown(options=options, value=b, description="b"),
         c=widgets.Dropdown(options=options, value=c, description="c"),

@@ -1,5 +1,5 @@
-"""helpers.widgets.embeddings: neighbours, analogies and the vocabulary map, with the cosine
-fallback while the student's cosine_similarity is unfinished."""
+"""helpers.widgets.embeddings: neighbours, analogies and the vocabulary map, by the similarity
+given to them (the student's cosine_similarity); a stub's explorer asks to finish it."""
 
 import matplotlib
 
@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from helpers.widgets import (  # noqa: E402
-    COSINE_FALLBACK_NOTE,
+    FINISH_MESSAGE,
     analogy_explorer,
     analogy_figure,
     neighbour_explorer,
@@ -38,6 +38,13 @@ def _unfinished(A, B):
     raise NotImplementedError
 
 
+def _cosine(A, B):
+    """The test's own cosine (the widgets hold none)."""
+    A = np.asarray(A, dtype=float) / np.linalg.norm(A, axis=1, keepdims=True)
+    B = np.asarray(B, dtype=float) / np.linalg.norm(B, axis=1, keepdims=True)
+    return A @ B.T
+
+
 def _bars(ax):
     return [
         (t.get_text(), p.get_width()) for t, p in zip(ax.get_yticklabels(), ax.patches, strict=True)
@@ -45,28 +52,29 @@ def _bars(ax):
 
 
 def test_neighbours_rank_by_cosine_and_leave_out_what_is_excluded():
-    found, fallback = neighbours(E, WORDS, "apple", k=2, exclude=("apple",))
-    assert [w for w, _ in found] == ["pear", "woman"] and fallback  # no similarity given
+    found = neighbours(E, WORDS, "apple", _cosine, k=2, exclude=("apple",))
+    assert [w for w, _ in found] == ["pear", "woman"]
     assert found[0][1] == pytest.approx(E[4] @ E[5] / np.linalg.norm(E[4]) / np.linalg.norm(E[5]))
-    found, _ = neighbours(E, WORDS, E[3] - E[2] + E[0], k=1, exclude=("king", "queen", "man"))
+    found = neighbours(E, WORDS, E[3] - E[2] + E[0], _cosine, k=1,
+                       exclude=("king", "queen", "man"))
     assert found[0][0] == "woman"
     with pytest.raises(ValueError, match="zebra"):
-        neighbours(E, WORDS, "zebra")
+        neighbours(E, WORDS, "zebra", _cosine)
 
 
-def test_the_figures_use_the_given_similarity_or_fall_back_with_a_note():
+def test_the_figures_use_the_given_similarity_and_leave_a_stub_to_the_explorer():
     calls = []
 
     def student(A, B):
         calls.append(1)
         return np.full((len(A), len(B)), 0.5)
 
-    fig = neighbours_figure(E, WORDS, "king", k=3, similarity=student)
-    assert calls and COSINE_FALLBACK_NOTE not in fig.axes[0].get_title()
-    assert [v for _, v in _bars(fig.axes[0])] == [0.5, 0.5, 0.5]
-    fig = neighbours_figure(E, WORDS, "king", k=3, similarity=_unfinished)
-    title = fig.axes[0].get_title()
-    assert COSINE_FALLBACK_NOTE in title and "'king'" in title
+    fig = neighbours_figure(E, WORDS, "king", student, k=3)
+    assert calls and [v for _, v in _bars(fig.axes[0])] == [0.5, 0.5, 0.5]
+    with pytest.raises(NotImplementedError):
+        neighbours_figure(E, WORDS, "king", _unfinished, k=3)
+    fig = neighbours_figure(E, WORDS, "king", _cosine, k=3)
+    assert "'king'" in fig.axes[0].get_title()
     labels = [w for w, _ in _bars(fig.axes[0])]
     assert labels[-1] == "queen" and "king" not in labels  # the nearest at the top
     assert fig.axes[0].get_xlabel() and fig.axes[0].get_ylabel()
@@ -74,7 +82,7 @@ def test_the_figures_use_the_given_similarity_or_fall_back_with_a_note():
 
 @pytest.mark.parametrize("k", [1, 3])
 def test_analogy_figure_answers_and_draws_the_four_words(k):
-    fig = analogy_figure(E, WORDS, "man", "king", "woman", k=k)
+    fig = analogy_figure(E, WORDS, "man", "king", "woman", _cosine, k=k)
     left, right = fig.axes
     assert left.get_title().startswith("man : king :: woman : queen")
     assert len(left.patches) == k
@@ -110,8 +118,8 @@ def test_vocabulary_map_draws_groups_pairs_and_labels():
 
 def test_the_explorers_draw_once_and_redraw_on_a_change():
     for box in (
-        neighbour_explorer(E, WORDS, query="king", k=2, similarity=_unfinished),
-        analogy_explorer(E, WORDS, "man", "king", "woman", k=2),
+        neighbour_explorer(E, WORDS, _cosine, query="king", k=2),
+        analogy_explorer(E, WORDS, "man", "king", "woman", _cosine, k=2),
         vocabulary_map_explorer(
             E, WORDS, {"royal": ["king", "queen"], "fruit": ["pear"]}, labels=2
         ),
@@ -123,3 +131,9 @@ def test_the_explorers_draw_once_and_redraw_on_a_change():
         before = output.outputs[0]["data"]["image/png"]
         control.value = [o for o in control.options if o != control.value][0]
         assert output.outputs[0]["data"]["image/png"] != before
+
+
+def test_the_explorers_ask_to_finish_cosine_similarity_while_it_is_a_stub():
+    for box in (neighbour_explorer(E, WORDS, _unfinished, query="king"),
+                analogy_explorer(E, WORDS, "man", "king", "woman", _unfinished)):
+        assert FINISH_MESSAGE in str(box.children[-1].outputs)
