@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--course", type=Path, default=None, metavar="DIR",
                         help="course root holding solutions/ and notebooks/ "
-                             "(default: the repository root)")
+                             "(default: $AUTOGRADER_COURSE, else the repository root)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     release = commands.add_parser("release", parents=[common],
@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="confine each kernel with bubblewrap (bwrap), with the in-process "
                             "audit hook alone (none), or with bubblewrap where it works (auto, "
                             "the default)")
+    grade.add_argument("--cluster", default=None, metavar="ADDRESS",
+                       help="grade on a Dask cluster: its scheduler's address "
+                            "(tcp://host:8786) or scheduler file (see the README)")
 
     collect = commands.add_parser(
         "collect", parents=[common],
@@ -142,11 +145,20 @@ def _run(args: argparse.Namespace) -> int:
         from .grade import grade_class
 
         start = time.monotonic()
-        mode, note = choose_sandbox(args.sandbox)
-        print(note, flush=True)
+        if args.cluster:
+            if args.workers is not None:
+                raise AutograderError("--workers sets how many submissions this machine grades "
+                                      "at once; with --cluster the cluster's workers decide")
+            mode = args.sandbox   # each worker decides; grade_class says what they chose
+            print(f"grading on the Dask cluster at {args.cluster}", flush=True)
+        else:
+            mode, note = choose_sandbox(args.sandbox)
+            print(note, flush=True)
         result = grade_class(args.submissions, course, args.out, workers=args.workers,
                              timeout=args.timeout, memory_mb=args.memory_mb, db_url=args.db,
-                             progress=sys.stderr.isatty(), sandbox=mode)
+                             progress=sys.stderr.isatty(), sandbox=mode, cluster=args.cluster)
+        if args.cluster:
+            print(result.sandbox_note)
         print(format_table(result.grades))
         print(f"grades: {result.grades_csv}")
         print(f"tests:  {result.tests_csv}")

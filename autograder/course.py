@@ -44,9 +44,14 @@ RELEASE_DIR = "notebooks"
 COURSE_ID = "default_course"
 
 
+#: Names the course root where no ``--course`` does: on a Dask worker, say.
+COURSE_ENV = "AUTOGRADER_COURSE"
+
+
 def default_course_root() -> Path:
-    """The repository root: the folder above the ``autograder`` package."""
-    return Path(__file__).resolve().parent.parent
+    """``$AUTOGRADER_COURSE`` if set, else the repository root (above ``autograder/``)."""
+    given = os.environ.get(COURSE_ENV)
+    return Path(given).resolve() if given else Path(__file__).resolve().parent.parent
 
 
 def solutions_dir(course_root: str | os.PathLike) -> Path:

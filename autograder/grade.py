@@ -45,13 +45,15 @@ from .course import (
 from .csvfiles import GRADES_HEADER, TESTS_HEADER, GradeRow, TestRow, write_rows
 from .errors import AutograderError, SubmissionsError
 from .journal import Journal, source_digest, submission_digest
+from .cluster import Lost
 from .pool import Died, Done, JobPool, Overdue
 from .release import record_assignment
 from .sandbox import choose_sandbox, default_deny
 from .scoring import score_submission
 from .settings import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, NOTEBOOK_TIMEOUT_FACTOR
 from .submissions import Submission, stage_submission, survey_class
-from .worker import Job, NotebookOutcome, run_job, setup_cell_source
+from .preprocessors.restorecells import SourceCells
+from .worker import Job, NotebookOutcome, NotebookSource, read_tree, run_job, setup_cell_source
 
 __all__ = ["DEFAULT_TIMEOUT", "DEFAULT_MEMORY_MB", "GradingResult", "grade_class", "job_limit"]
 
@@ -130,7 +132,7 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
                 out_dir: str | os.PathLike = "grading", *, workers: int | None = None,
                 timeout: int = DEFAULT_TIMEOUT, memory_mb: int | None = DEFAULT_MEMORY_MB,
                 db_url: str | None = None, progress: bool = False,
-                sandbox: str = "auto") -> GradingResult:
+                sandbox: str = "auto", cluster: str | None = None) -> GradingResult:
     """Grade every ``<student>/<assignment>/`` folder of a class folder or zip.
 
     Parameters
@@ -157,7 +159,12 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
     sandbox : str
         ``auto`` (bubblewrap where it works, else the audit hook alone),
         ``bwrap`` (refuse to grade without it) or ``none``; see
-        :func:`autograder.sandbox.choose_sandbox`.
+        :func:`autograder.sandbox.choose_sandbox`. With ``cluster``, every
+        worker decides, and ``auto`` is bubblewrap only if all of them have it.
+    cluster : str, optional
+        A Dask scheduler's address (``tcp://host:8786``) or scheduler file: the
+        submissions run on its workers (:mod:`autograder.cluster`), ``workers``
+        is not used. The parent still stages, scores and writes everything.
 
     Raises
     ------
@@ -165,29 +172,62 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
         When the folder or zip is missing, unsafe, or holds no submission.
     CourseError, NbgraderError
         When the course cannot be read or recorded.
+    ClusterError
+        When the cluster cannot be reached, its workers hold another course, or
+        its scheduler goes away during the run (what was graded is kept).
     AutograderError
         When the run is interrupted (what was graded is kept; rerun to resume).
     """
     if timeout <= 0:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
-    mode, sandbox_note = choose_sandbox(sandbox)
-    run = _plan(submissions_dir, course_root, Path(out_dir).resolve(), db_url,
-                _Limits(timeout, memory_mb, mode, workers or os.cpu_count() or 1))
-    bar = _Progress(len(run.todo), progress)
-    try:
-        with _remember_interrupts() as interrupted:
-            _execute(run, bar, interrupted)
-    except KeyboardInterrupt:
-        _write(run)
-        raise AutograderError(
-            f"grading was interrupted; {len(run.rows)} of {len(run.submissions)} submissions "
-            "are recorded, run the same command again to grade the rest") from None
-    finally:
-        bar.close()
+    with contextlib.ExitStack() as stack:
+        cluster_pool = None
+        if cluster:
+            from .cluster import ClusterPool
+            cluster_pool = stack.enter_context(ClusterPool(cluster))
+            mode, sandbox_note = cluster_pool.choose_sandbox(sandbox)
+        else:
+            mode, sandbox_note = choose_sandbox(sandbox)
+        run = _plan(submissions_dir, course_root, Path(out_dir).resolve(), db_url,
+                    _Limits(timeout, memory_mb, mode, workers or os.cpu_count() or 1))
+        if cluster_pool is not None:
+            from .cluster import course_stamp
+            cluster_pool.check_course(course_stamp(course_root,
+                                                   {s.assignment for s, _ in run.todo}))
+        bar = _Progress(len(run.todo), progress)
+        try:
+            with _remember_interrupts() as interrupted, _pool(run, cluster_pool) as pool:
+                _execute(run, bar, interrupted, pool)
+        except KeyboardInterrupt:
+            _write(run)
+            raise AutograderError(
+                f"grading was interrupted; {_recorded(run)}, run the same command again to "
+                "grade the rest") from None
+        except AutograderError as error:   # the cluster went away
+            _write(run)
+            raise type(error)(f"{error}; {_recorded(run)}, run the same command again to "
+                              "grade the rest") from None
+        finally:
+            bar.close()
     grades, tests, grades_csv, tests_csv = _write(run)
     return GradingResult(grades, tests, grades_csv, tests_csv, run.db_url,
                          graded=len(run.rows) - run.reused, reused=run.reused,
                          sandbox_note=sandbox_note, unplaced=run.unplaced)
+
+
+def _recorded(run: _Run) -> str:
+    return f"{len(run.rows)} of {len(run.submissions)} submissions are recorded"
+
+
+@contextmanager
+def _pool(run: _Run, cluster_pool):
+    """Where the jobs run: the cluster's workers, or processes forked here."""
+    if cluster_pool is not None:   # closed by grade_class, which opened it
+        yield cluster_pool
+        return
+    _warm_up_the_judge(run.source_root, {s.assignment for s, _ in run.todo})
+    with JobPool(run.limits.workers, run_job) as pool:
+        yield pool
 
 
 @dataclass(frozen=True)
@@ -345,9 +385,10 @@ def _write(run: _Run):
     return grades, tests, grades_csv, tests_csv
 
 
-def _execute(run: _Run, bar: _Progress, interrupted: _Interrupted) -> None:
+def _execute(run: _Run, bar: _Progress, interrupted: _Interrupted, pool) -> None:
     """Stage each submission, run the gradable ones side by side, score each as it ends."""
     pending: dict[tuple[str, str], tuple[str, list[str], Job]] = {}
+    sources: dict[tuple[str, str], NotebookSource] = {}
     for submission, digest in run.todo:
         key = (submission.student_id, submission.assignment)
         folder = run.source_root / submission.assignment
@@ -357,31 +398,42 @@ def _execute(run: _Run, bar: _Progress, interrupted: _Interrupted) -> None:
             row, tests = score_submission(run.db_url, run.out, *key, staged.problems, [])
             run.finish(key, row, tests, digest, bar=bar)
             continue
+        for name in staged.notebooks:
+            if (submission.assignment, name) not in sources:
+                sources[submission.assignment, name] = NotebookSource(
+                    name, SourceCells.from_gradebook(run.db_url, submission.assignment, name),
+                    setup_cell_source(folder / f"{name}.ipynb"))
+        submitted = run.out / "submitted" / submission.student_id / submission.assignment
         job = Job(student_id=submission.student_id, assignment=submission.assignment,
-                  notebooks=tuple(staged.notebooks),
-                  submitted=run.out / "submitted" / submission.student_id / submission.assignment,
-                  autograded=run.out / "autograded" / submission.student_id
-                  / submission.assignment,
-                  db_url=run.db_url, timeout=run.limits.timeout, memory_mb=run.limits.memory_mb,
-                  deny=run.deny, sandbox=run.limits.sandbox,
-                  setups=tuple((name, setup_cell_source(folder / f"{name}.ipynb"))
-                               for name in staged.notebooks))
+                  files=read_tree(submitted),
+                  sources=tuple(sources[submission.assignment, n] for n in staged.notebooks),
+                  timeout=run.limits.timeout, memory_mb=run.limits.memory_mb,
+                  deny=run.deny, sandbox=run.limits.sandbox)
         pending[key] = (digest, staged.problems, job)
 
-    _warm_up_the_judge(run.source_root, {s.assignment for s, _ in run.todo})
     queue = list(pending)  # jobs not started yet, in order
-    with JobPool(run.limits.workers, run_job) as pool:
-        while queue or pool.running:
-            interrupted.check()
-            while queue and pool.has_room:
-                key = queue.pop(0)
-                pool.start(key, pending[key][2], job_limit(pending[key][2]))
-            for key, ended in pool.wait(timeout=1.0):
-                digest, problems, job = pending.pop(key)
-                outcomes = _outcomes(job, ended)
-                row, tests = score_submission(run.db_url, run.out, *key, problems, outcomes)
-                run.finish(key, row, tests, digest, bar=bar,
-                           grader_fault=any(o.grader_fault for o in outcomes))
+    while queue or pool.running:
+        interrupted.check()
+        while queue and pool.has_room:
+            key = queue.pop(0)
+            pool.start(key, pending[key][2], job_limit(pending[key][2]))
+        for key, ended in pool.wait(timeout=1.0):
+            digest, problems, job = pending.pop(key)
+            outcomes = _outcomes(job, ended)
+            _store_autograded(run.out / "autograded" / key[0] / key[1], outcomes)
+            row, tests = score_submission(run.db_url, run.out, *key, problems, outcomes)
+            run.finish(key, row, tests, digest, bar=bar,
+                       grader_fault=any(o.grader_fault for o in outcomes))
+
+
+def _store_autograded(folder: Path, outcomes: list[NotebookOutcome]) -> None:
+    """Put a submission's executed notebooks in ``autograded/``, replacing an earlier run's."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for outcome in outcomes:
+        if outcome.notebook:
+            (folder / f"{outcome.name}.ipynb").write_text(outcome.notebook, encoding="utf-8")
 
 
 def _outcomes(job: Job, ended) -> list[NotebookOutcome]:
@@ -396,6 +448,10 @@ def _outcomes(job: Job, ended) -> list[NotebookOutcome]:
     elif isinstance(ended, Died):
         # Its own process, and only it, died: never a classmate's doing.
         why, fault = "the grader's worker stopped while grading this notebook", True
+    elif isinstance(ended, Lost):
+        # On a cluster: every Dask worker that took it died, each time given to another.
+        why, fault = ("every Dask worker that took this submission stopped while grading it "
+                      f"({ended.detail})"), True
     else:
         why, fault = f"the grader could not run this notebook ({ended.error})", True
     return [NotebookOutcome(name, problems=[why], grader_fault=fault) for name in job.notebooks]

@@ -305,8 +305,8 @@ def _import_submodules(package: str) -> None:
             pass
 
 
-def _die_with_parent() -> None:
-    """On Linux, have the kernel killed when the grader's process that started it dies.
+def die_with_parent() -> None:
+    """On Linux, have this process killed when the process that started it dies.
 
     jupyter_client starts a kernel in a session of its own, so killing a grading
     job (past its deadline, or a Ctrl-C) would otherwise leave its kernel running.
@@ -325,7 +325,7 @@ def _die_with_parent() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Apply the policy in ``AUTOGRADER_SANDBOX`` and start ipykernel with ``argv``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    _die_with_parent()
+    die_with_parent()
     policy = json.loads(os.environ[POLICY_ENV])
     work_dir = os.path.realpath(policy["work_dir"])
     set_memory_limit(policy.get("memory_mb"))

@@ -26,6 +26,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
+from .kernel_launcher import die_with_parent
+
 __all__ = ["JobPool", "Done", "Died", "Overdue", "Failed"]
 
 
@@ -52,6 +54,7 @@ class Failed:
 def _child(run: Callable, job, conn) -> None:
     # Ctrl-C reaches the whole process group: the parent decides what it means.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()  # a grader (or Dask worker) killed outright takes its jobs along
     try:
         answer = Done(run(job))
     except BaseException as error:  # noqa: BLE001 (reported to the parent, which decides)
@@ -73,17 +76,24 @@ class _Running:
 
 
 class JobPool:
-    """At most ``size`` jobs at once, each ``run(job)`` in a process of its own."""
+    """At most ``size`` jobs at once, each ``run(job)`` in a process of its own.
 
-    def __init__(self, size: int, run: Callable):
+    ``start_method`` is multiprocessing's: ``fork`` (the default where there is
+    one) starts a job at once with the grader's modules imported; a
+    multi-threaded process, such as a Dask worker, asks for ``forkserver``,
+    which forks from a single-threaded server instead. Except with ``fork``,
+    ``run`` and the job must pickle.
+    """
+
+    def __init__(self, size: int, run: Callable, start_method: str | None = None):
         if size <= 0:
             raise ValueError(f"a pool needs at least one process, got {size}")
         self.size = size
         self.run = run
         methods = multiprocessing.get_all_start_methods()
-        # fork: the job starts at once with the grader's modules imported; spawn where
-        # fork is missing (``run`` must then be importable).
-        self.context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        if start_method is None:
+            start_method = "fork" if "fork" in methods else "spawn"
+        self.context = multiprocessing.get_context(start_method)
         self.running: dict[Hashable, _Running] = {}
 
     def __enter__(self) -> JobPool:

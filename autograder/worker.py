@@ -1,11 +1,14 @@
 """Execute one staged submission in a sandboxed kernel: the part of grading that runs in workers.
 
-A worker never writes to the gradebook: it reads the source cells from it
-(nbgrader's ``OverwriteCells``), restores and marks the graded cells, runs the
-notebook in a kernel confined by :mod:`autograder.sandbox` (a fresh working
-folder holding only the submission, a memory limit, no access to the
-solutions or the grader's files), checks what ran, and writes the executed
-notebook to ``autograded/``. The parent process scores it
+A :class:`Job` is plain data: the submission's files, the source cells of each
+notebook to grade (read from the gradebook by the parent), the course's setup
+cells and the limits. A worker, a process forked on this machine or a task on a
+Dask worker elsewhere (:mod:`autograder.cluster`), needs nothing else of the
+grader's: it never opens the gradebook. It restores and marks the graded
+cells, runs the notebook in a kernel confined by :mod:`autograder.sandbox` (a
+fresh working folder holding only the submission, a memory limit, no access to
+the solutions or the grader's files), checks what ran, and returns the
+executed notebook. The parent writes it to ``autograded/`` and scores it
 (:mod:`autograder.scoring`), one writer for the gradebook.
 """
 
@@ -19,18 +22,12 @@ from pathlib import Path
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbgrader.preprocessors import (
-    CheckCellMetadata,
-    ClearOutput,
-    DeduplicateIds,
-    LimitOutput,
-    OverwriteKernelspec,
-)
+from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, LimitOutput
 from nbgrader.utils import setenv
 
 from .cellmeta import is_test_cell
 from .preprocessors.guard import MarkGradedCells, VerifyGradedCells
-from .preprocessors.restorecells import RestoreGradedCells
+from .preprocessors.restorecells import RestoreGradedCells, SourceCells
 from .preprocessors.sandboxexecute import SandboxExecute
 from .preprocessors.sanitize import DropEmptyMetadata
 from .sandbox import (
@@ -43,29 +40,38 @@ from .sandbox import (
 )
 from .settings import NOTEBOOK_TIMEOUT_FACTOR
 
-__all__ = ["Job", "NotebookOutcome", "run_job", "execute_sandboxed", "setup_cell_source",
-           "NOTEBOOK_TIMEOUT_FACTOR"]
+__all__ = ["Job", "NotebookSource", "NotebookOutcome", "run_job", "execute_sandboxed",
+           "setup_cell_source", "read_tree", "NOTEBOOK_TIMEOUT_FACTOR"]
 
 # A kernel that fails to start is started again, up to this many attempts in all.
 KERNEL_START_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
+class NotebookSource:
+    """What grading one notebook needs of the course."""
+
+    name: str  # the notebook's name, without .ipynb
+    cells: SourceCells  # its graded cells as recorded in the gradebook
+    setup: str = ""  # the course's setup cell: the judge runs it before the graded tests
+
+
+@dataclass(frozen=True)
 class Job:
-    """Everything a worker needs to execute one student's assignment."""
+    """Everything a worker needs to execute one student's assignment, as plain data."""
 
     student_id: str
     assignment: str
-    notebooks: tuple[str, ...]  # notebook names (no .ipynb) that can be graded
-    submitted: Path  # OUT/submitted/<student>/<assignment>: the staged copy
-    autograded: Path  # OUT/autograded/<student>/<assignment>: where results go
-    db_url: str
+    files: tuple[tuple[str, bytes], ...]  # the staged submission: relative path, content
+    sources: tuple[NotebookSource, ...]  # the notebooks to grade, in order
     timeout: int
     memory_mb: int | None
-    deny: tuple[Path, ...]  # folders the student's code may not touch
+    deny: tuple[Path, ...] = ()  # folders the student's code may not touch
     sandbox: str = "none"  # "bwrap" or "none", as autograder.sandbox.choose_sandbox decided
-    # notebook name -> the course's setup cell: its graded test cells run in the judge
-    setups: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def notebooks(self) -> tuple[str, ...]:
+        return tuple(source.name for source in self.sources)
 
 
 @dataclass
@@ -76,6 +82,24 @@ class NotebookOutcome:
     problems: list[str] = field(default_factory=list)  # why it could not be graded in full
     tampering: list[str] = field(default_factory=list)  # what the integrity checks found
     grader_fault: bool = False  # the grader failed, not the notebook: tried again on a rerun
+    notebook: str = ""  # the executed notebook (nbformat JSON), for autograded/; "" if none
+
+
+def read_tree(folder: Path) -> tuple[tuple[str, bytes], ...]:
+    """Every file under ``folder`` as (relative posix path, bytes), sorted: a job's files."""
+    return tuple(sorted((path.relative_to(folder).as_posix(), path.read_bytes())
+                        for path in folder.rglob("*") if path.is_file()
+                        and not path.is_symlink()))
+
+
+def _write_tree(files: tuple[tuple[str, bytes], ...], folder: Path) -> None:
+    root = folder.resolve()
+    for name, content in files:
+        target = (root / name).resolve()
+        if root not in target.parents:   # a job's names are relative and stay inside
+            raise ValueError(f"a job's file {name!r} lies outside its folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
 
 
 def setup_cell_source(path: Path) -> str:
@@ -238,49 +262,51 @@ def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Pat
     return nb, resources, problems, tampering
 
 
-def _execute_notebook(job: Job, name: str, tmp: Path) -> NotebookOutcome:
-    nb = nbformat.read(str(job.submitted / f"{name}.ipynb"), as_version=4)
-    resources = {
-        "nbgrader": {"notebook": name, "assignment": job.assignment, "student": job.student_id,
-                     "db_url": job.db_url},
-    }
-    for step in (ClearOutput(), DeduplicateIds(), DropEmptyMetadata(), OverwriteKernelspec(),
-                 RestoreGradedCells(), CheckCellMetadata()):
+def _execute_notebook(job: Job, source: NotebookSource, submitted: Path,
+                      tmp: Path) -> NotebookOutcome:
+    nb = nbformat.read(str(submitted / f"{source.name}.ipynb"), as_version=4)
+    resources = {"nbgrader": {"notebook": source.name, "assignment": job.assignment,
+                              "student": job.student_id}}
+    for step in (ClearOutput(), DeduplicateIds(), DropEmptyMetadata()):
         nb, resources = step.preprocess(nb, resources)
+    if source.cells.kernelspec:   # what nbgrader's OverwriteKernelspec does
+        nb.metadata["kernelspec"] = dict(source.cells.kernelspec)
+    nb = RestoreGradedCells().restore(nb, resources, source.cells)
+    nb, resources = CheckCellMetadata().preprocess(nb, resources)
     nb, resources, problems, tampering = execute_sandboxed(
-        nb, resources, job.submitted, tmp, deny=job.deny, timeout=job.timeout,
-        memory_mb=job.memory_mb, sandbox=job.sandbox, judge_setup=dict(job.setups).get(name, ""))
+        nb, resources, submitted, tmp, deny=job.deny + (submitted,), timeout=job.timeout,
+        memory_mb=job.memory_mb, sandbox=job.sandbox, judge_setup=source.setup)
     for step in (LimitOutput(), CheckCellMetadata()):
         nb, resources = step.preprocess(nb, resources)
-    job.autograded.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(job.autograded / f"{name}.ipynb"))
-    return NotebookOutcome(name, problems=problems, tampering=tampering)
+    return NotebookOutcome(source.name, problems=problems, tampering=tampering,
+                           notebook=nbformat.writes(nb))
 
 
 def run_job(job: Job) -> list[NotebookOutcome]:
     """Execute every gradable notebook of ``job``; never raises for a student's doing.
 
-    Returns one :class:`NotebookOutcome` per notebook. An unexpected failure of
-    the grader itself on one notebook becomes a problem of that notebook.
+    Returns one :class:`NotebookOutcome` per notebook, holding the executed
+    notebook. An unexpected failure of the grader itself on one notebook
+    becomes a problem of that notebook.
     """
-    outcomes = []
-    if job.autograded.exists():
-        shutil.rmtree(job.autograded)
-    for name in job.notebooks:
-        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
-            with tempfile.TemporaryDirectory(prefix="autograder-run-") as tmp:
-                try:
-                    outcomes.append(_execute_notebook(job, name, Path(tmp)))
-                except KernelStartError:
-                    if attempt < KERNEL_START_ATTEMPTS:
-                        continue
-                    outcomes.append(NotebookOutcome(name, problems=[
-                        "the grader could not start a kernel for this notebook"],
-                        grader_fault=True))
-                except Exception as error:  # noqa: BLE001 (one notebook's failure must not stop the class)
-                    detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-                    outcomes.append(NotebookOutcome(name, problems=[
-                        f"the grader could not run this notebook ({detail[:200]})"],
-                        grader_fault=True))
-            break
-    return outcomes
+    with tempfile.TemporaryDirectory(prefix="autograder-job-") as folder:
+        submitted = Path(folder) / "submitted"
+        submitted.mkdir()
+        _write_tree(job.files, submitted)
+        return [_run_notebook(job, source, submitted) for source in job.sources]
+
+
+def _run_notebook(job: Job, source: NotebookSource, submitted: Path) -> NotebookOutcome:
+    """One notebook, its kernel started again up to ``KERNEL_START_ATTEMPTS`` times."""
+    why = "the grader could not start a kernel for this notebook"
+    for _ in range(KERNEL_START_ATTEMPTS):
+        with tempfile.TemporaryDirectory(prefix="autograder-run-") as tmp:
+            try:
+                return _execute_notebook(job, source, submitted, Path(tmp))
+            except KernelStartError:
+                continue
+            except Exception as error:  # noqa: BLE001 (one notebook's failure must not stop the class)
+                detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+                why = f"the grader could not run this notebook ({detail[:200]})"
+                break
+    return NotebookOutcome(source.name, problems=[why], grader_fault=True)

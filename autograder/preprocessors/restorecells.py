@@ -20,17 +20,76 @@ preprocessor, a subclass of ``OverwriteCells``:
 from __future__ import annotations
 
 import difflib
+import json
 import re
+from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from nbformat.v4 import new_code_cell
 from nbgrader import utils
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import OverwriteCells
 from traitlets import Float
 
 from ..cellmeta import grade_id, graded_ids, nbgrader_meta
 
-__all__ = ["RestoreGradedCells"]
+__all__ = ["RestoreGradedCells", "SourceCells"]
+
+
+@dataclass(frozen=True)
+class SourceCells:
+    """What restoring one notebook needs of its source: plain data, sent to any worker.
+
+    The grader reads it from the gradebook once per notebook
+    (:meth:`from_gradebook`); ``check`` takes it from the released notebook
+    (:meth:`from_notebook`). A worker restores from it without a database.
+    """
+
+    cells: tuple[dict, ...]  # name, source, cell_type, locked, checksum; in notebook order
+    points: dict[str, float] = field(default_factory=dict)  # graded cells: their points
+    solutions: frozenset[str] = frozenset()  # the cells students answer in
+    kernelspec: dict | None = None
+
+    @classmethod
+    def from_gradebook(cls, db_url: str, assignment: str, notebook: str) -> SourceCells:
+        with Gradebook(db_url) as gb:
+            source_nb = gb.find_notebook(notebook, assignment)
+            return cls(
+                cells=tuple({"name": c.name, "source": c.source, "cell_type": c.cell_type,
+                             "locked": c.locked, "checksum": c.checksum}
+                            for c in source_nb.source_cells),
+                points={c.name: c.max_score for c in source_nb.grade_cells},
+                solutions=frozenset(c.name for c in source_nb.solution_cells),
+                kernelspec=json.loads(source_nb.kernelspec) if source_nb.kernelspec else None)
+
+    @classmethod
+    def from_notebook(cls, reference) -> SourceCells:
+        cells, points, solutions = [], {}, set()
+        for cell in reference.cells:
+            meta = nbgrader_meta(cell)
+            if not grade_id(cell):
+                continue
+            cells.append({"name": meta["grade_id"], "source": cell.source,
+                          "cell_type": cell.cell_type, "locked": meta.get("locked", False),
+                          "checksum": meta.get("checksum")})
+            if meta.get("grade"):
+                points[meta["grade_id"]] = meta.get("points", 0)
+            if meta.get("solution"):
+                solutions.add(meta["grade_id"])
+        return cls(tuple(cells), points, frozenset(solutions),
+                   reference.metadata.get("kernelspec"))
+
+    # What nbgrader's OverwriteCells asks of a gradebook, answered from these cells.
+    def find_source_cell(self, name: str, notebook: str, assignment: str):
+        found = next((c for c in self.cells if c["name"] == name), None)
+        if found is None:
+            raise MissingEntry
+        return SimpleNamespace(**found)
+
+    def find_graded_cell(self, name: str, notebook: str, assignment: str):
+        if name not in self.points:
+            raise MissingEntry
+        return SimpleNamespace(name=name, max_score=self.points[name])
 
 _HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
 
@@ -48,24 +107,25 @@ class RestoreGradedCells(OverwriteCells):
     )
 
     def preprocess(self, nb, resources):
+        """nbgrader's interface: the source cells come from ``resources["nbgrader"]``'s
+        gradebook (``db_url``), or from its ``source`` (:class:`SourceCells`) if given."""
+        given = resources["nbgrader"]
+        source = given.get("source") or SourceCells.from_gradebook(
+            given["db_url"], given["assignment"], given["notebook"])
+        return self.restore(nb, resources, source), resources
+
+    def restore(self, nb, resources, source: SourceCells):
+        """Restore ``nb``'s graded cells from ``source``: the three steps, no database."""
         self.notebook_id = resources["nbgrader"]["notebook"]
         self.assignment_id = resources["nbgrader"]["assignment"]
-        self.db_url = resources["nbgrader"]["db_url"]
-        with Gradebook(self.db_url) as gb:
-            source_nb = gb.find_notebook(self.notebook_id, self.assignment_id)
-            source = [
-                {"name": c.name, "source": c.source, "cell_type": c.cell_type,
-                 "locked": c.locked, "checksum": c.checksum}
-                for c in source_nb.source_cells
-            ]
-            points = {c.name: c.max_score for c in source_nb.grade_cells}
-            solutions = {c.name for c in source_nb.solution_cells}
-        self._reattach_metadata(nb, source, points, solutions)
-        self._reset_metadata(nb, source, points, solutions)
-        self.add_missing_cells = False
-        nb, resources = super().preprocess(nb, resources)
-        self._add_missing_tests(nb, source, points, solutions)
-        return nb, resources
+        cells, points, solutions = list(source.cells), source.points, source.solutions
+        self._reattach_metadata(nb, cells, points, solutions)
+        self._reset_metadata(nb, cells, points, solutions)
+        # OverwriteCells' per-cell checks, asking the source cells instead of a gradebook.
+        self.gradebook = source
+        nb, resources = super(OverwriteCells, self).preprocess(nb, resources)
+        self._add_missing_tests(nb, cells, points, solutions)
+        return nb
 
     def restore_from_notebook(self, nb, reference):
         """Restore ``nb``'s graded cells from another notebook (no gradebook needed).
@@ -74,7 +134,8 @@ class RestoreGradedCells(OverwriteCells):
         one: the same three steps, with the reference notebook's cells standing
         in for the gradebook's source cells.
         """
-        source, points, solutions = self._reference(reference)
+        given = SourceCells.from_notebook(reference)
+        source, points, solutions = list(given.cells), given.points, given.solutions
         self._reattach_metadata(nb, source, points, solutions)
         self._reset_metadata(nb, source, points, solutions)
         originals = {c["name"]: c for c in source}
@@ -92,25 +153,9 @@ class RestoreGradedCells(OverwriteCells):
         ``check`` compares the result with the release, so it warns about what
         the grader will actually find changed or missing, nothing else.
         """
-        self._reattach_metadata(nb, *self._reference(reference))
+        given = SourceCells.from_notebook(reference)
+        self._reattach_metadata(nb, list(given.cells), given.points, given.solutions)
         return nb
-
-    @staticmethod
-    def _reference(reference):
-        """(source cells, points, solution names) of a reference notebook's graded cells."""
-        source, points, solutions = [], {}, set()
-        for cell in reference.cells:
-            meta = nbgrader_meta(cell)
-            if not grade_id(cell):
-                continue
-            source.append({"name": meta["grade_id"], "source": cell.source,
-                           "cell_type": cell.cell_type, "locked": meta.get("locked", False),
-                           "checksum": meta.get("checksum")})
-            if meta.get("grade"):
-                points[meta["grade_id"]] = meta.get("points", 0)
-            if meta.get("solution"):
-                solutions.add(meta["grade_id"])
-        return source, points, solutions
 
     # -- step 1 -------------------------------------------------------------
     def _reattach_metadata(self, nb, source, points, solutions):

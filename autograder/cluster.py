@@ -1,0 +1,356 @@
+"""Grade on a Dask cluster: the same jobs as on this machine, run by ``dask worker`` processes.
+
+``grade --cluster ADDRESS`` swaps the local :class:`autograder.pool.JobPool`
+for a :class:`ClusterPool` with the same four calls (``has_room``, ``start``,
+``wait``, ``stop_all``), so the grading loop, the journal, the progress bar and
+Ctrl-C behave as they do locally. Dask (``dask.distributed``) does the
+scheduling; nothing here queues work in files.
+
+What travels: a :class:`autograder.worker.Job` is plain data (the
+submission's files, the graded cells of the source, the setup cells, the
+limits). Each task runs :func:`grade_on_worker` on a worker, which
+
+1. compares the worker's course (its ``helpers`` and ``autograder`` packages,
+   its ``solutions/<assignment>`` and numpy's version) with the instructor's
+   :class:`CourseStamp` and refuses on any difference: a worker checked out at
+   another commit must not grade against other tests;
+2. runs the job in a process of its own, forked from a single-threaded fork
+   server (a Dask worker runs threads), under the job's whole-submission limit,
+   exactly as a local job runs;
+3. returns how the job ended (:class:`~autograder.pool.Done` with the executed
+   notebooks, ``Died``, ``Overdue`` or ``Failed``).
+
+The parent writes ``autograded/`` and scores into the gradebook, its only writer.
+
+Faults: a worker process that dies while holding a task is Dask's to handle: the
+scheduler gives the task to another worker, up to its
+``distributed.scheduler.allowed-failures`` (3 by default); a submission that
+still kills every worker it lands on ends as one ``error`` row. A scheduler that
+goes away stops the run with :class:`ClusterError`; what was graded is in the
+journal, and the same command resumes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import importlib
+import os
+import pkgutil
+import time
+from collections.abc import Hashable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import AutograderError
+from .journal import source_digest
+from .pool import Done, Failed, JobPool, Overdue
+
+__all__ = ["ClusterError", "ClusterPool", "CourseMismatch", "CourseStamp", "Lost",
+           "course_stamp", "grade_on_worker"]
+
+#: Seconds to wait for the scheduler to answer, and for a first worker to join it.
+CONNECT_TIMEOUT = 20
+
+
+class ClusterError(AutograderError):
+    """The cluster cannot be reached, has no usable worker, or went away."""
+
+
+class CourseMismatch(Exception):
+    """A worker's course is not the instructor's; its text names what differs."""
+
+
+@dataclass(frozen=True)
+class Lost:
+    """The job's worker died every time it held it (Dask's ``KilledWorker``)."""
+
+    detail: str
+
+
+@dataclass(frozen=True)
+class CourseStamp:
+    """What a result depends on besides the submission: checked on every worker."""
+
+    helpers: str  # digest of the helpers package
+    grader: str  # digest of the autograder package
+    numpy: str  # numpy's version
+    sources: tuple[tuple[str, str], ...]  # (assignment, digest of solutions/<assignment>)
+
+
+def _package_digest(name: str) -> str:
+    module = importlib.import_module(name)
+    return source_digest(Path(next(iter(module.__path__))).resolve())
+
+
+def course_stamp(course_root: str | os.PathLike, assignments) -> CourseStamp:
+    """The stamp of the course at ``course_root``, for ``assignments``."""
+    import numpy
+
+    from .course import solutions_dir
+
+    root = solutions_dir(course_root)
+    return CourseStamp(_package_digest("helpers"), _package_digest("autograder"),
+                       numpy.__version__,
+                       tuple((a, source_digest(root / a)) for a in sorted(assignments)))
+
+
+@functools.lru_cache(maxsize=None)
+def _here(assignments: tuple[str, ...]) -> CourseStamp | str:
+    """This worker's own stamp, or why it has none."""
+    from .course import default_course_root
+
+    try:
+        return course_stamp(default_course_root(), assignments)
+    except Exception as error:  # noqa: BLE001 (reported as the worker's refusal)
+        return f"its course cannot be read ({error})"
+
+
+def _differences(expected: CourseStamp, found: CourseStamp | str) -> list[str]:
+    if isinstance(found, str):
+        return [found]
+    named = {"helpers": "helpers/", "grader": "autograder/", "numpy": "numpy's version"}
+    differ = [named[f] for f in named if getattr(expected, f) != getattr(found, f)]
+    theirs = dict(found.sources)
+    differ += [f"solutions/{a}" for a, digest in expected.sources if theirs.get(a) != digest]
+    return differ
+
+
+def check_course(stamp: CourseStamp) -> str:
+    """On a worker: "" when its course is the instructor's, else what differs, in words."""
+    from .course import default_course_root
+
+    differ = _differences(stamp, _here(tuple(a for a, _ in stamp.sources)))
+    if not differ:
+        return ""
+    return (f"its course at {default_course_root()} differs from the instructor's in "
+            + ", ".join(differ))
+
+
+def _preload() -> list[str]:
+    """Modules the fork server imports once, so a job starts with them loaded."""
+    names = ["autograder.worker", "autograder.judge", "matplotlib.pyplot"]
+    with contextlib.suppress(ImportError):
+        import helpers
+
+        names.append("helpers")
+        names += [found.name for found in pkgutil.walk_packages(helpers.__path__, "helpers.")]
+    return names
+
+
+@functools.lru_cache(maxsize=1)
+def _fork_server_ready() -> str:
+    import multiprocessing
+
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    if method == "forkserver":
+        multiprocessing.get_context(method).set_forkserver_preload(_preload())
+    return method
+
+
+def _worker_deny() -> tuple[Path, ...]:
+    """What a kernel on this worker may not touch: the worker's course (but its helpers
+    and release) and the Dask worker's own folder."""
+    from .course import default_course_root
+    from .sandbox import default_deny
+
+    others = []
+    with contextlib.suppress(ValueError, ImportError):
+        from distributed import get_worker
+
+        others.append(get_worker().local_directory)
+    return default_deny(default_course_root(), *others)
+
+
+def grade_on_worker(job, stamp: CourseStamp, limit: float):
+    """A Dask task: run ``job`` on this worker as a local job runs, and say how it ended."""
+    from .worker import run_job
+
+    differ = check_course(stamp)
+    if differ:
+        raise CourseMismatch(differ)
+    job = dataclasses.replace(job, deny=tuple(dict.fromkeys(job.deny + _worker_deny())))
+    with JobPool(1, run_job, start_method=_fork_server_ready()) as pool:
+        pool.start(job.student_id, job, limit)
+        while True:
+            ended = pool.wait()
+            if ended:
+                return ended[0][1]
+
+
+def _sandbox_on_worker(requested: str):
+    from .sandbox import choose_sandbox
+
+    try:
+        return choose_sandbox(requested)
+    except AutograderError as error:
+        return ("refused", str(error))
+
+
+@dataclass
+class _Task:
+    future: object
+    deadline: float
+    limit: float
+
+
+class ClusterPool:
+    """Jobs on a Dask cluster, with :class:`~autograder.pool.JobPool`'s calls.
+
+    ``address`` is a scheduler's address (``tcp://host:8786``) or the path of a
+    scheduler file (``dask scheduler --scheduler-file``). At most as many jobs
+    are in flight as the cluster has threads, so a job's deadline counts from
+    about when it starts.
+    """
+
+    def __init__(self, address: str):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ClusterError("grading on a cluster needs Dask: pip install -r "
+                               "requirements-cluster.txt") from None
+        self.address = address
+        self.running: dict[Hashable, _Task] = {}
+        self.stamp: CourseStamp | None = None
+        self._capacity = (0.0, 1)  # (when read, threads)
+        as_file = address.endswith(".json") or Path(address).is_file()
+        if as_file and not Path(address).is_file():
+            raise ClusterError(f"the scheduler file {address} does not exist")
+        try:
+            if as_file:
+                self.client = Client(scheduler_file=address, timeout=CONNECT_TIMEOUT,
+                                     set_as_default=False)
+            else:
+                self.client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as error:
+            raise ClusterError(f"cannot reach the Dask scheduler at {address} "
+                               f"({_first_line(error)})") from None
+        try:
+            self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError):
+            self.close()
+            raise ClusterError(f"the Dask cluster at {address} has no worker "
+                               f"(none joined in {CONNECT_TIMEOUT} s)") from None
+
+    def __enter__(self) -> ClusterPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop_all()
+        self.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close(timeout=5)
+
+    # -- before the run -------------------------------------------------------------
+    def choose_sandbox(self, requested: str) -> tuple[str, str]:
+        """The sandbox every worker can provide: like :func:`choose_sandbox`, per worker."""
+        answers = self._ask_workers(_sandbox_on_worker, requested)
+        refused = {w: a[1] for w, a in answers.items() if a[0] == "refused"}
+        if refused:
+            worker, why = sorted(refused.items())[0]
+            raise ClusterError(f"the worker {worker} cannot confine kernels: {why}")
+        modes = {a[0] for a in answers.values()}
+        mode = "bwrap" if modes == {"bwrap"} else "none"
+        note = (next(a[1] for a in answers.values() if a[0] == mode)
+                + f" (on {len(answers)} Dask workers)")
+        return mode, note
+
+    def check_course(self, stamp: CourseStamp) -> None:
+        """Refuse a cluster whose workers hold another course; keep ``stamp`` for the tasks."""
+        answers = self._ask_workers(check_course, stamp)
+        wrong = {w: why for w, why in answers.items() if why}
+        if wrong:
+            worker, why = sorted(wrong.items())[0]
+            more = f" (and {len(wrong) - 1} more workers)" if len(wrong) > 1 else ""
+            raise ClusterError(f"the worker {worker} will not grade: {why}{more}; give every "
+                               "worker the instructor's course")
+        self.stamp = stamp
+
+    def _ask_workers(self, function, *args) -> dict:
+        try:
+            return self.client.run(function, *args, on_error="return")
+        except (OSError, TimeoutError) as error:
+            raise self._gone(error) from None
+
+    # -- the pool's calls -----------------------------------------------------------
+    @property
+    def has_room(self) -> bool:
+        when, threads = self._capacity
+        if time.monotonic() - when > 2:
+            with contextlib.suppress(Exception):
+                threads = max(1, sum(self.client.nthreads().values()))
+            self._capacity = (time.monotonic(), threads)
+        return len(self.running) < self._capacity[1]
+
+    def start(self, key: Hashable, job, limit: float) -> None:
+        if key in self.running:
+            raise ValueError(f"the job {key!r} is running already")
+        if self.client.status != "running":
+            raise self._gone()
+        future = self.client.submit(grade_on_worker, job, self.stamp, limit, pure=False,
+                                    key=f"grade-{job.student_id}-{job.assignment}-"
+                                        f"{os.urandom(4).hex()}")
+        # The worker stops the job at ``limit``; this is the backstop for a task that is
+        # neither running nor answering (requeued after a lost worker, a stuck worker).
+        self.running[key] = _Task(future, time.monotonic() + 2 * limit + 60, limit)
+
+    def wait(self, timeout: float | None = None) -> list[tuple[Hashable, object]]:
+        from distributed import wait
+        from distributed.scheduler import KilledWorker
+
+        if not self.running:
+            return []
+        if self.client.status != "running":
+            raise self._gone()
+        try:
+            wait([t.future for t in self.running.values()], timeout=timeout,
+                 return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            pass
+        except OSError as error:
+            raise self._gone(error) from None
+        ended = []
+        for key, task in list(self.running.items()):
+            status = task.future.status
+            if status == "pending":
+                if time.monotonic() > task.deadline:
+                    task.future.cancel()
+                    del self.running[key]
+                    ended.append((key, Overdue(task.limit)))
+                continue
+            if status == "cancelled":
+                raise self._gone()
+            del self.running[key]
+            if status == "finished":
+                ended.append((key, task.future.result()))
+                continue
+            error = task.future.exception()
+            if isinstance(error, CourseMismatch):
+                raise ClusterError(f"a worker joined the cluster that will not grade: {error}; "
+                                   "give every worker the instructor's course")
+            if isinstance(error, KilledWorker):
+                ended.append((key, Lost(_first_line(error))))
+            else:
+                ended.append((key, Failed(f"{type(error).__name__}: {_first_line(error)}")))
+        if self.client.status != "running":
+            raise self._gone()
+        return ended
+
+    def stop_all(self) -> None:
+        futures = [t.future for t in self.running.values()]
+        self.running.clear()
+        if futures and self.client.status == "running":
+            with contextlib.suppress(Exception):
+                self.client.cancel(futures)
+
+    def _gone(self, error: BaseException | None = None) -> ClusterError:
+        why = f" ({_first_line(error)})" if error is not None and str(error) else ""
+        return ClusterError(f"lost the Dask scheduler at {self.address}{why}")
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__
