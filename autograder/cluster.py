@@ -36,6 +36,8 @@ import contextlib
 import dataclasses
 import functools
 import importlib
+import logging
+import multiprocessing
 import os
 import pkgutil
 import time
@@ -45,7 +47,7 @@ from pathlib import Path
 
 from .errors import AutograderError
 from .journal import source_digest
-from .pool import Done, Failed, JobPool, Overdue
+from .pool import Failed, JobPool, Overdue
 
 __all__ = ["ClusterError", "ClusterPool", "CourseMismatch", "CourseStamp", "Lost",
            "course_stamp", "grade_on_worker"]
@@ -96,7 +98,7 @@ def course_stamp(course_root: str | os.PathLike, assignments) -> CourseStamp:
                        tuple((a, source_digest(root / a)) for a in sorted(assignments)))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _here(assignments: tuple[str, ...]) -> CourseStamp | str:
     """This worker's own stamp, or why it has none."""
     from .course import default_course_root
@@ -141,8 +143,6 @@ def _preload() -> list[str]:
 
 @functools.lru_cache(maxsize=1)
 def _fork_server_ready() -> str:
-    import multiprocessing
-
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     if method == "forkserver":
         multiprocessing.get_context(method).set_forkserver_preload(_preload())
@@ -171,6 +171,10 @@ def grade_on_worker(job, stamp: CourseStamp, limit: float):
     if differ:
         raise CourseMismatch(differ)
     job = dataclasses.replace(job, deny=tuple(dict.fromkeys(job.deny + _worker_deny())))
+    # A worker under a nanny is a daemonic process, which multiprocessing forbids to have
+    # children; Dask's own ``distributed.worker.daemon: False`` lifts the same flag. Each
+    # job process dies with its worker all the same (``die_with_parent``).
+    multiprocessing.current_process().daemon = False
     with JobPool(1, run_job, start_method=_fork_server_ready()) as pool:
         pool.start(job.student_id, job, limit)
         while True:
@@ -211,6 +215,9 @@ class ClusterPool:
             raise ClusterError("grading on a cluster needs Dask: pip install -r "
                                "requirements-cluster.txt") from None
         self.address = address
+        # Dask logs a lost scheduler with tracebacks on stderr; the grader says it in a
+        # sentence instead (ClusterError), so Dask's client is quiet while the pool is open.
+        self._quiet = _Quiet("distributed")
         self.running: dict[Hashable, _Task] = {}
         self.stamp: CourseStamp | None = None
         self._capacity = (0.0, 1)  # (when read, threads)
@@ -243,6 +250,7 @@ class ClusterPool:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.client.close(timeout=5)
+        self._quiet.restore()
 
     # -- before the run -------------------------------------------------------------
     def choose_sandbox(self, requested: str) -> tuple[str, str]:
@@ -299,6 +307,7 @@ class ClusterPool:
 
     def wait(self, timeout: float | None = None) -> list[tuple[Hashable, object]]:
         from distributed import wait
+        from distributed.client import FuturesCancelledError
         from distributed.scheduler import KilledWorker
 
         if not self.running:
@@ -306,10 +315,13 @@ class ClusterPool:
         if self.client.status != "running":
             raise self._gone()
         try:
-            wait([t.future for t in self.running.values()], timeout=timeout,
-                 return_when="FIRST_COMPLETED")
+            with self.client.as_current():
+                wait([t.future for t in self.running.values()], timeout=timeout,
+                     return_when="FIRST_COMPLETED")
         except TimeoutError:
             pass
+        except FuturesCancelledError:   # cancelled by the client: the scheduler went away
+            raise self._gone() from None
         except OSError as error:
             raise self._gone(error) from None
         ended = []
@@ -331,6 +343,12 @@ class ClusterPool:
             if isinstance(error, CourseMismatch):
                 raise ClusterError(f"a worker joined the cluster that will not grade: {error}; "
                                    "give every worker the instructor's course")
+            if isinstance(error.__cause__, ImportError) or "deserializ" in str(error):
+                # Not this submission's doing: the scheduler or a worker lacks the grader.
+                cause = error.__cause__ or error
+                raise ClusterError(f"the Dask cluster at {self.address} cannot load the grader's "
+                                   f"tasks ({type(cause).__name__}: {_first_line(cause)}); "
+                                   "install the course on the scheduler and on every worker")
             if isinstance(error, KilledWorker):
                 ended.append((key, Lost(_first_line(error))))
             else:
@@ -349,6 +367,24 @@ class ClusterPool:
     def _gone(self, error: BaseException | None = None) -> ClusterError:
         why = f" ({_first_line(error)})" if error is not None and str(error) else ""
         return ClusterError(f"lost the Dask scheduler at {self.address}{why}")
+
+
+class _Quiet:
+    """Silence a logger and its children until :meth:`restore`."""
+
+    def __init__(self, name: str):
+        self.logger = logging.getLogger(name)
+        self.level = self.logger.level
+        self.logger.setLevel(logging.CRITICAL + 1)
+        self.children = {n: logging.getLogger(n).level for n in logging.root.manager.loggerDict
+                         if n.startswith(name + ".")}
+        for child in self.children:
+            logging.getLogger(child).setLevel(logging.CRITICAL + 1)
+
+    def restore(self) -> None:
+        self.logger.setLevel(self.level)
+        for child, level in self.children.items():
+            logging.getLogger(child).setLevel(level)
 
 
 def _first_line(error: BaseException) -> str:

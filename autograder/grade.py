@@ -33,6 +33,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from .archive import extract_class, is_archive
+from .cluster import Lost
 from .course import (
     check_gradebook_url,
     ensure_alembic_on_path,
@@ -45,14 +46,13 @@ from .course import (
 from .csvfiles import GRADES_HEADER, TESTS_HEADER, GradeRow, TestRow, write_rows
 from .errors import AutograderError, SubmissionsError
 from .journal import Journal, source_digest, submission_digest
-from .cluster import Lost
 from .pool import Died, Done, JobPool, Overdue
+from .preprocessors.restorecells import SourceCells
 from .release import record_assignment
 from .sandbox import choose_sandbox, default_deny
 from .scoring import score_submission
 from .settings import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, NOTEBOOK_TIMEOUT_FACTOR
 from .submissions import Submission, stage_submission, survey_class
-from .preprocessors.restorecells import SourceCells
 from .worker import Job, NotebookOutcome, NotebookSource, read_tree, run_job, setup_cell_source
 
 __all__ = ["DEFAULT_TIMEOUT", "DEFAULT_MEMORY_MB", "GradingResult", "grade_class", "job_limit"]
@@ -432,8 +432,9 @@ def _store_autograded(folder: Path, outcomes: list[NotebookOutcome]) -> None:
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     for outcome in outcomes:
-        if outcome.notebook:
-            (folder / f"{outcome.name}.ipynb").write_text(outcome.notebook, encoding="utf-8")
+        if outcome.notebook:   # ending in a newline, as nbformat.write leaves a file
+            text = outcome.notebook if outcome.notebook.endswith("\n") else outcome.notebook + "\n"
+            (folder / f"{outcome.name}.ipynb").write_text(text, encoding="utf-8")
 
 
 def _outcomes(job: Job, ended) -> list[NotebookOutcome]:
