@@ -39,7 +39,6 @@ import importlib
 import logging
 import multiprocessing
 import os
-import pkgutil
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from pathlib import Path
 from .errors import AutograderError
 from .journal import source_digest
 from .pool import Failed, JobPool, Overdue
+from .settings import SOURCE_DIR, default_course_root
 
 __all__ = ["ClusterError", "ClusterPool", "CourseMismatch", "CourseStamp", "Lost",
            "course_stamp", "grade_on_worker"]
@@ -90,9 +90,7 @@ def course_stamp(course_root: str | os.PathLike, assignments) -> CourseStamp:
     """The stamp of the course at ``course_root``, for ``assignments``."""
     import numpy
 
-    from .course import solutions_dir
-
-    root = solutions_dir(course_root)
+    root = Path(course_root) / SOURCE_DIR
     return CourseStamp(_package_digest("helpers"), _package_digest("autograder"),
                        numpy.__version__,
                        tuple((a, source_digest(root / a)) for a in sorted(assignments)))
@@ -101,8 +99,6 @@ def course_stamp(course_root: str | os.PathLike, assignments) -> CourseStamp:
 @functools.cache
 def _here(assignments: tuple[str, ...]) -> CourseStamp | str:
     """This worker's own stamp, or why it has none."""
-    from .course import default_course_root
-
     try:
         return course_stamp(default_course_root(), assignments)
     except Exception as error:  # noqa: BLE001 (reported as the worker's refusal)
@@ -121,8 +117,6 @@ def _differences(expected: CourseStamp, found: CourseStamp | str) -> list[str]:
 
 def check_course(stamp: CourseStamp) -> str:
     """On a worker: "" when its course is the instructor's, else what differs, in words."""
-    from .course import default_course_root
-
     differ = _differences(stamp, _here(tuple(a for a, _ in stamp.sources)))
     if not differ:
         return ""
@@ -130,29 +124,28 @@ def check_course(stamp: CourseStamp) -> str:
             + ", ".join(differ))
 
 
-def _preload() -> list[str]:
-    """Modules the fork server imports once, so a job starts with them loaded."""
-    names = ["autograder.worker", "autograder.judge", "matplotlib.pyplot"]
-    with contextlib.suppress(ImportError):
-        import helpers
-
-        names.append("helpers")
-        names += [found.name for found in pkgutil.walk_packages(helpers.__path__, "helpers.")]
-    return names
-
-
 @functools.lru_cache(maxsize=1)
 def _fork_server_ready() -> str:
+    """Start this worker's fork server, which imports what jobs need once; its method."""
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     if method == "forkserver":
-        multiprocessing.get_context(method).set_forkserver_preload(_preload())
+        from multiprocessing import forkserver
+
+        multiprocessing.get_context(method).set_forkserver_preload(
+            ["autograder.pool", "autograder.forkserver_preload"])
+        forkserver.ensure_running()
     return method
+
+
+def prepare_worker() -> str:
+    """Run on every worker once its course is checked: the fork server starts importing
+    while the instructor's machine stages the class."""
+    return _fork_server_ready()
 
 
 def _worker_deny() -> tuple[Path, ...]:
     """What a kernel on this worker may not touch: the worker's course (but its helpers
     and release) and the Dask worker's own folder."""
-    from .course import default_course_root
     from .sandbox import default_deny
 
     others = []
@@ -276,6 +269,7 @@ class ClusterPool:
             raise ClusterError(f"the worker {worker} will not grade: {why}{more}; give every "
                                "worker the instructor's course")
         self.stamp = stamp
+        self._ask_workers(prepare_worker)
 
     def _ask_workers(self, function, *args) -> dict:
         try:

@@ -16,6 +16,7 @@ from pathlib import Path
 from nbgrader.coursedir import CourseDirectory
 
 from .errors import CourseError, GradebookError, UnknownAssignmentError
+from .settings import SOURCE_DIR, default_course_root
 
 __all__ = [
     "sqlite_path",
@@ -35,23 +36,12 @@ __all__ = [
     "NBGRADER_CONFIG",
 ]
 
-SOURCE_DIR = "solutions"
 RELEASE_DIR = "notebooks"
 #: The gradebook's course: the one nbgrader's ``Gradebook`` creates by default. Every
 #: assignment is recorded under it; nbgrader's own CourseDirectory default (``""``)
 #: names no course row, which a database that enforces foreign keys (PostgreSQL)
 #: refuses and SQLite lets through.
 COURSE_ID = "default_course"
-
-
-#: Names the course root where no ``--course`` does: on a Dask worker, say.
-COURSE_ENV = "AUTOGRADER_COURSE"
-
-
-def default_course_root() -> Path:
-    """``$AUTOGRADER_COURSE`` if set, else the repository root (above ``autograder/``)."""
-    given = os.environ.get(COURSE_ENV)
-    return Path(given).resolve() if given else Path(__file__).resolve().parent.parent
 
 
 def solutions_dir(course_root: str | os.PathLike) -> Path:

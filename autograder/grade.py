@@ -53,7 +53,15 @@ from .sandbox import choose_sandbox, default_deny
 from .scoring import score_submission
 from .settings import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, NOTEBOOK_TIMEOUT_FACTOR
 from .submissions import Submission, stage_submission, survey_class
-from .worker import Job, NotebookOutcome, NotebookSource, read_tree, run_job, setup_cell_source
+from .worker import (
+    Job,
+    NotebookOutcome,
+    NotebookSource,
+    read_tree,
+    run_job,
+    setup_cell_source,
+    warm_up_the_judge,
+)
 
 __all__ = ["DEFAULT_TIMEOUT", "DEFAULT_MEMORY_MB", "GradingResult", "grade_class", "job_limit"]
 
@@ -225,7 +233,7 @@ def _pool(run: _Run, cluster_pool):
     if cluster_pool is not None:   # closed by grade_class, which opened it
         yield cluster_pool
         return
-    _warm_up_the_judge(run.source_root, {s.assignment for s, _ in run.todo})
+    warm_up_the_judge(run.source_root, {s.assignment for s, _ in run.todo})
     with JobPool(run.limits.workers, run_job) as pool:
         yield pool
 
@@ -463,21 +471,3 @@ def job_limit(job: Job) -> int:
     limit (``NOTEBOOK_TIMEOUT_FACTOR`` times a cell's) plus :data:`JOB_GRACE` per notebook
     for starting kernels, restoring cells and writing results."""
     return len(job.notebooks) * (NOTEBOOK_TIMEOUT_FACTOR * job.timeout + JOB_GRACE)
-
-
-def _warm_up_the_judge(source_root: Path, assignments: set[str]) -> None:
-    """Import what the judges' setup cells import, once, before the workers are forked.
-
-    Each judge runs its notebook's setup cell (numpy, matplotlib, helpers):
-    imported here, the forked workers find it done instead of paying for it
-    per submission.
-    """
-    import io
-
-    for assignment in sorted(assignments):
-        for path in sorted((source_root / assignment).glob("*.ipynb")):
-            source = setup_cell_source(path)
-            lines = [line for line in source.splitlines()
-                     if line.startswith(("import ", "from ")) and "(" not in line]
-            with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
-                exec("\n".join(lines), {})  # noqa: S102 (the course's own imports)

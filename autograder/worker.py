@@ -41,7 +41,7 @@ from .sandbox import (
 from .settings import NOTEBOOK_TIMEOUT_FACTOR
 
 __all__ = ["Job", "NotebookSource", "NotebookOutcome", "run_job", "execute_sandboxed",
-           "setup_cell_source", "read_tree", "NOTEBOOK_TIMEOUT_FACTOR"]
+           "setup_cell_source", "read_tree", "warm_up_the_judge", "NOTEBOOK_TIMEOUT_FACTOR"]
 
 # A kernel that fails to start is started again, up to this many attempts in all.
 KERNEL_START_ATTEMPTS = 3
@@ -310,3 +310,22 @@ def _run_notebook(job: Job, source: NotebookSource, submitted: Path) -> Notebook
                 why = f"the grader could not run this notebook ({detail[:200]})"
                 break
     return NotebookOutcome(source.name, problems=[why], grader_fault=True)
+
+
+def warm_up_the_judge(source_root: Path, assignments: set[str]) -> None:
+    """Import what the judges' setup cells import, once, before the workers are forked.
+
+    Each judge runs its notebook's setup cell (numpy, matplotlib, helpers):
+    imported here, the forked workers find it done instead of paying for it
+    per submission.
+    """
+    import contextlib
+    import io
+
+    for assignment in sorted(assignments):
+        for path in sorted((source_root / assignment).glob("*.ipynb")):
+            source = setup_cell_source(path)
+            lines = [line for line in source.splitlines()
+                     if line.startswith(("import ", "from ")) and "(" not in line]
+            with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
+                exec("\n".join(lines), {})  # noqa: S102 (the course's own imports)

@@ -1,7 +1,8 @@
 """Throughput of ``python -m autograder grade`` against plain serial ``nbgrader autograde``.
 
 Usage: python benchmarks/bench_grading.py [--students N] [--workers 2 1] [--repeats 3]
-                                         [--sandbox bwrap none]
+                                         [--sandbox bwrap none] [--cluster-workers K]
+                                         [--no-baseline]
 
 A class of N copies of a correct submission of the real notebook
 ``solutions/01_convolution_arithmetic/convolution_arithmetic.ipynb`` (built as
@@ -13,7 +14,11 @@ solution cell holding the reference solution) is graded
     ``nbgrader generate_assignment`` then one ``nbgrader autograde`` call for
     the whole class;
 (b) by ``python -m autograder grade`` with each ``--workers`` value and each
-    ``--sandbox`` mode asked for (the judge always on).
+    ``--sandbox`` mode asked for (the judge always on);
+(c) with ``--cluster-workers K``, by ``grade --cluster`` on a Dask cluster of
+    K one-thread workers started on this machine for each run (``dask
+    scheduler`` and ``dask worker`` processes, as ``tests/dask_cluster.py``
+    starts them); the cluster's start is not timed, its workers' first jobs are.
 
 Every run is timed end to end from a cold start, including the gradebook
 set-up, and checked: a run that did not give every student full marks is
@@ -137,14 +142,30 @@ def time_plain_nbgrader(class_dir: Path, students: list[str], work: Path) -> Tim
 
 
 def time_autograder(class_dir: Path, students: list[str], work: Path, workers: int,
-                    sandbox: str = "auto") -> Timing:
-    """(b): ``python -m autograder grade`` with ``workers`` workers and ``--sandbox sandbox``."""
-    out = work / f"autograder-{workers}-{sandbox}"
+                    sandbox: str = "auto", cluster: bool = False) -> Timing:
+    """(b): ``python -m autograder grade`` with ``workers`` workers and ``--sandbox sandbox``;
+    (c) with ``cluster``: on a fresh Dask cluster of ``workers`` workers."""
+    out = work / f"autograder-{workers}-{sandbox}-{'cluster' if cluster else 'local'}"
     if out.exists():
         shutil.rmtree(out)
     command = [sys.executable, "-m", "autograder", "grade", str(class_dir), "--out", str(out),
-               "--workers", str(workers), "--course", str(ROOT), "--sandbox", sandbox]
-    name = f"autograder grade, sandbox {sandbox}, judge"
+               "--course", str(ROOT), "--sandbox", sandbox]
+    if not cluster:
+        return _timed(command + ["--workers", str(workers)], out, students, workers,
+                      f"autograder grade, sandbox {sandbox}, judge")
+    sys.path.insert(0, str(ROOT))
+    from tests.dask_cluster import start_cluster
+
+    dask = start_cluster(work / f"dask-{time.monotonic_ns()}", workers, course=ROOT)
+    try:
+        return _timed(command + ["--cluster", dask.address], out, students, workers,
+                      f"autograder grade --cluster (Dask workers), sandbox {sandbox}, judge")
+    finally:
+        dask.stop()
+
+
+def _timed(command: list[str], out: Path, students: list[str], workers: int,
+           name: str) -> Timing:
     start = time.perf_counter()
     done = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=RUN_LIMIT,
                           stdin=subprocess.DEVNULL)
@@ -189,6 +210,15 @@ def format_table(timings: list[Timing], baseline: Timing) -> str:
                  else f"{t.per_minute / baseline.per_minute:.2f}x")
         lines.append(f"| {t.grader} | {t.workers} | {t.students} | {t.seconds:.1f} | "
                      f"{t.note or '-'} | {t.per_minute:.1f} | {ratio} |")
+    return "\n".join(lines)
+
+
+def per_submission(timings: list[Timing]) -> str:
+    """Seconds of one worker per submission, for each row: ``wall time x workers / N``."""
+    lines = ["", "| grader | workers | worker-seconds per submission |", "|---|---:|---:|"]
+    for t in timings:
+        if t.seconds is not None:
+            lines.append(f"| {t.grader} | {t.workers} | {t.seconds * t.workers / t.students:.2f} |")
     return "\n".join(lines)
 
 
@@ -242,6 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sandbox", nargs="+", default=["bwrap", "none"],
                         choices=["auto", "bwrap", "none"],
                         help="sandbox modes to time with 2 workers (default: bwrap none)")
+    parser.add_argument("--cluster-workers", type=int, default=0, metavar="K",
+                        help="also grade on a Dask cluster of K workers started here "
+                             "(default 0: not)")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="do not time plain nbgrader (no ratios against it)")
+    parser.add_argument("--no-layers", action="store_true",
+                        help="do not time one submission layer by layer")
     args = parser.parse_args(argv)
     if args.students < 1 or args.repeats < 1:
         parser.error("expected at least one student and one repeat")
@@ -249,21 +286,30 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         class_dir = work / "class"
         students = write_class(class_dir, args.students)
-        baseline = summarise([time_plain_nbgrader(class_dir, students, work)
-                              for _ in range(args.repeats)])
-        timings = [baseline]
+        baseline = (Timing("plain nbgrader autograde", 1, len(students), None, "not run")
+                    if args.no_baseline else
+                    summarise([time_plain_nbgrader(class_dir, students, work)
+                               for _ in range(args.repeats)]))
+        timings = [] if args.no_baseline else [baseline]
         for workers in args.workers:
             modes = args.sandbox if workers == max(args.workers) else args.sandbox[:1]
             for mode in modes:
                 timings.append(summarise([time_autograder(class_dir, students, work, workers,
                                                           mode) for _ in range(args.repeats)]))
+        if args.cluster_workers:
+            timings.append(summarise([time_autograder(class_dir, students, work,
+                                                      args.cluster_workers, args.sandbox[0],
+                                                      cluster=True)
+                                      for _ in range(args.repeats)]))
     print(f"Grading {args.students} correct submissions of {ASSIGNMENT} built from the release "
           f"on {machine()}, Python {platform.python_version()}, nbgrader "
           f"{nbgrader.__version__}; each run timed end to end from a cold start, "
           f"{args.repeats} runs each.\n")
     print(format_table(timings, baseline))
-    print(f"\nOne submission, layer by layer (median of {args.repeats}):\n")
-    print(time_layers(args.repeats))
+    print(per_submission(timings))
+    if not args.no_layers:
+        print(f"\nOne submission, layer by layer (median of {args.repeats}):\n")
+        print(time_layers(args.repeats))
     return 0 if all(t.seconds is not None for t in timings) else 1
 
 
