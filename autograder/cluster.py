@@ -44,7 +44,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import AutograderError
+from .errors import AutograderError, first_line
 from .journal import source_digest
 from .pool import Failed, JobPool, Overdue
 from .settings import SOURCE_DIR, default_course_root
@@ -225,7 +225,7 @@ class ClusterPool:
                 self.client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as error:
             raise ClusterError(f"cannot reach the Dask scheduler at {address} "
-                               f"({_first_line(error)})") from None
+                               f"({first_line(error)})") from None
         try:
             self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError):
@@ -341,12 +341,12 @@ class ClusterPool:
                 # Not this submission's doing: the scheduler or a worker lacks the grader.
                 cause = error.__cause__ or error
                 raise ClusterError(f"the Dask cluster at {self.address} cannot load the grader's "
-                                   f"tasks ({type(cause).__name__}: {_first_line(cause)}); "
+                                   f"tasks ({type(cause).__name__}: {first_line(cause)}); "
                                    "install the course on the scheduler and on every worker")
             if isinstance(error, KilledWorker):
-                ended.append((key, Lost(_first_line(error))))
+                ended.append((key, Lost(first_line(error))))
             else:
-                ended.append((key, Failed(f"{type(error).__name__}: {_first_line(error)}")))
+                ended.append((key, Failed(f"{type(error).__name__}: {first_line(error)}")))
         if self.client.status != "running":
             raise self._gone()
         return ended
@@ -359,7 +359,7 @@ class ClusterPool:
                 self.client.cancel(futures)
 
     def _gone(self, error: BaseException | None = None) -> ClusterError:
-        why = f" ({_first_line(error)})" if error is not None and str(error) else ""
+        why = f" ({first_line(error)})" if error is not None and str(error) else ""
         return ClusterError(f"lost the Dask scheduler at {self.address}{why}")
 
 
@@ -379,8 +379,3 @@ class _Quiet:
         self.logger.setLevel(self.level)
         for child, level in self.children.items():
             logging.getLogger(child).setLevel(level)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0][:300] if text else type(error).__name__

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from nbgrader.coursedir import CourseDirectory
 
-from .errors import CourseError, GradebookError, UnknownAssignmentError
+from .errors import CourseError, GradebookError, UnknownAssignmentError, first_line
 from .settings import SOURCE_DIR, default_course_root
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "make_coursedir",
     "ensure_alembic_on_path",
     "check_gradebook_url",
+    "shown_url",
     "write_nbgrader_config",
     "gradebook_lock",
     "NBGRADER_CONFIG",
@@ -145,6 +146,16 @@ def sqlite_path(db_url: str) -> Path | None:
     return Path(db_url[len(prefix):]).resolve() if db_url.startswith(prefix) else None
 
 
+def shown_url(db_url) -> str:
+    """A database URL as it may be printed: its password, if any, as ``***``."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(db_url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 (not a URL: shown as given would risk a password)
+        return "the given URL"
+
+
 def check_gradebook_url(db_url: str) -> None:
     """Raise GradebookError, naming the URL and why, unless ``db_url`` can be connected to.
 
@@ -160,21 +171,21 @@ def check_gradebook_url(db_url: str) -> None:
     except ArgumentError:
         raise GradebookError(f"the gradebook URL {db_url!r} is not a database URL; give one "
                              "like sqlite:///grading/gradebook.db") from None
-    shown = url.render_as_string(hide_password=True)
+    shown = shown_url(url)
     try:
         engine = create_engine(url)
     except ImportError as error:
         raise GradebookError(f"cannot use the gradebook at {shown}: its database driver is not "
-                             f"installed ({_first_line(error)})") from None
+                             f"installed ({first_line(error)})") from None
     except (ArgumentError, SQLAlchemyError) as error:
         raise GradebookError(f"cannot use the gradebook at {shown}: "
-                             f"{_first_line(error)}") from None
+                             f"{first_line(error)}") from None
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as error:
         raise GradebookError(f"cannot open the gradebook at {shown}: "
-                             f"{_first_line(getattr(error, 'orig', None) or error)}") from None
+                             f"{first_line(getattr(error, 'orig', None) or error)}") from None
     finally:
         engine.dispose()
 
@@ -258,8 +269,3 @@ def write_nbgrader_config(out: str | os.PathLike, course_root: str | os.PathLike
     partial.write_text(text, encoding="utf-8")
     os.replace(partial, path)
     return path
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__

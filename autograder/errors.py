@@ -43,4 +43,10 @@ class NbgraderError(AutograderError):
 
 
 class GradebookError(AutograderError):
-    """The gradebook's database URL cannot be used."""
+    """The gradebook's database cannot be used: a bad URL, a server down, a refused password."""
+
+
+def first_line(error: BaseException, limit: int = 300) -> str:
+    """The first line of an error's message (at most ``limit`` characters), else its type."""
+    text = str(error).strip()
+    return text.splitlines()[0][:limit] if text else type(error).__name__

@@ -39,12 +39,13 @@ from .course import (
     ensure_alembic_on_path,
     gradebook_lock,
     list_assignments,
+    shown_url,
     solutions_dir,
     sqlite_path,
     write_nbgrader_config,
 )
 from .csvfiles import GRADES_HEADER, TESTS_HEADER, GradeRow, TestRow, write_rows
-from .errors import AutograderError, SubmissionsError
+from .errors import AutograderError, GradebookError, SubmissionsError, first_line
 from .journal import Journal, source_digest, submission_digest
 from .pool import Died, Done, JobPool, Overdue
 from .preprocessors.restorecells import SourceCells
@@ -104,6 +105,13 @@ def _entry(row: GradeRow, tests: list[TestRow], digest: str, source: str,
            grader_fault: bool = False) -> dict:
     return {**asdict(row), "digest": digest, "source": source, "grader_fault": grader_fault,
             "tests": [asdict(t) for t in tests], "finished_at": time.time()}
+
+
+def _executed(out: Path, entry: dict) -> bool:
+    """Whether every executed notebook an uncommitted journal entry names is still there."""
+    folder = out / "autograded" / entry["student_id"] / entry["assignment"]
+    return all((folder / f"{o['name']}.ipynb").is_file() for o in entry.get("outcomes", [])
+               if not o.get("grader_fault"))
 
 
 def _rows_from_entry(entry: dict) -> tuple[GradeRow, list[TestRow]]:
@@ -202,7 +210,7 @@ def grade_class(submissions_dir: str | os.PathLike, course_root: str | os.PathLi
             from .cluster import course_stamp
             cluster_pool.check_course(course_stamp(course_root,
                                                    {s.assignment for s, _ in run.todo}))
-        bar = _Progress(len(run.todo), progress)
+        bar = _Progress(len(run.todo) + len(run.uncommitted), progress)
         try:
             with _remember_interrupts() as interrupted, _pool(run, cluster_pool) as pool:
                 _execute(run, bar, interrupted, pool)
@@ -268,6 +276,8 @@ class _Run:
     journal: Journal
     deny: tuple
     todo: list[tuple[Submission, str]] = field(default_factory=list)  # (submission, digest)
+    # executed by an earlier run that could not write them to the gradebook: journal entries
+    uncommitted: list[dict] = field(default_factory=list)
     rows: dict[tuple[str, str], tuple[GradeRow, list[TestRow]]] = field(default_factory=dict)
     reused: int = 0  # results taken from the journal, unchanged since
 
@@ -277,6 +287,32 @@ class _Run:
         self.rows[key] = (row, tests)
         if bar is not None:
             bar.update(row.status)
+
+    def commit(self, key, digest, problems: list[str], outcomes: list[NotebookOutcome],
+               bar=None) -> None:
+        """Score one executed submission into the gradebook, then :meth:`finish` it.
+
+        When the gradebook cannot take it (the server went down), the result is
+        kept in the journal as uncommitted, the executed notebooks stay in
+        ``autograded/``, and :class:`GradebookError` stops the run: the next run
+        commits it without executing it again.
+        """
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            row, tests = score_submission(self.db_url, self.out, *key, problems, outcomes)
+        except SQLAlchemyError as error:
+            self.journal.record({
+                "student_id": key[0], "assignment": key[1], "digest": digest,
+                "source": self.sources[key[1]], "uncommitted": True, "problems": problems,
+                "outcomes": [{"name": o.name, "problems": o.problems, "tampering": o.tampering,
+                              "grader_fault": o.grader_fault} for o in outcomes],
+                "finished_at": time.time()})
+            raise GradebookError(f"cannot write to the gradebook at {shown_url(self.db_url)} "
+                                 f"({first_line(getattr(error, 'orig', None) or error)})"
+                                 ) from None
+        self.finish(key, row, tests, digest, bar=bar,
+                    grader_fault=any(o.grader_fault for o in outcomes))
 
 
 def _plan(given, course_root, out: Path, db_url: str | None, limits: _Limits) -> _Run:
@@ -333,7 +369,9 @@ def _plan(given, course_root, out: Path, db_url: str | None, limits: _Limits) ->
             continue
         digest = submission_digest(submission.path)
         entry = run.journal.lookup(*key, digest, sources[submission.assignment])
-        if (entry is not None and not _grader_failed(entry)
+        if entry is not None and entry.get("uncommitted") and _executed(out, entry):
+            run.uncommitted.append(entry)
+        elif (entry is not None and not _grader_failed(entry) and not entry.get("uncommitted")
                 and _in_gradebook(db_url, submission.assignment, submission.student_id)):
             run.rows[key] = _rows_from_entry(entry)
             run.reused += 1
@@ -395,6 +433,12 @@ def _write(run: _Run):
 
 def _execute(run: _Run, bar: _Progress, interrupted: _Interrupted, pool) -> None:
     """Stage each submission, run the gradable ones side by side, score each as it ends."""
+    for entry in run.uncommitted:
+        run.commit((entry["student_id"], entry["assignment"]), entry["digest"],
+                   entry.get("problems", []),
+                   [NotebookOutcome(o["name"], problems=o["problems"], tampering=o["tampering"],
+                                    grader_fault=o["grader_fault"]) for o in entry["outcomes"]],
+                   bar)
     pending: dict[tuple[str, str], tuple[str, list[str], Job]] = {}
     sources: dict[tuple[str, str], NotebookSource] = {}
     for submission, digest in run.todo:
@@ -403,8 +447,7 @@ def _execute(run: _Run, bar: _Progress, interrupted: _Interrupted, pool) -> None
         expected = [p.stem for p in sorted(folder.glob("*.ipynb"))]
         staged = stage_submission(submission, run.out / "submitted", expected)
         if not staged.notebooks:
-            row, tests = score_submission(run.db_url, run.out, *key, staged.problems, [])
-            run.finish(key, row, tests, digest, bar=bar)
+            run.commit(key, digest, staged.problems, [], bar)
             continue
         for name in staged.notebooks:
             if (submission.assignment, name) not in sources:
@@ -429,9 +472,7 @@ def _execute(run: _Run, bar: _Progress, interrupted: _Interrupted, pool) -> None
             digest, problems, job = pending.pop(key)
             outcomes = _outcomes(job, ended)
             _store_autograded(run.out / "autograded" / key[0] / key[1], outcomes)
-            row, tests = score_submission(run.db_url, run.out, *key, problems, outcomes)
-            run.finish(key, row, tests, digest, bar=bar,
-                       grader_fault=any(o.grader_fault for o in outcomes))
+            run.commit(key, digest, problems, outcomes, bar)
 
 
 def _store_autograded(folder: Path, outcomes: list[NotebookOutcome]) -> None:

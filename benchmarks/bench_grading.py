@@ -16,9 +16,11 @@ solution cell holding the reference solution) is graded
 (b) by ``python -m autograder grade`` with each ``--workers`` value and each
     ``--sandbox`` mode asked for (the judge always on);
 (c) with ``--cluster-workers K``, by ``grade --cluster`` on a Dask cluster of
-    K one-thread workers started on this machine for each run (``dask
-    scheduler`` and ``dask worker`` processes, as ``tests/dask_cluster.py``
-    starts them); the cluster's start is not timed, its workers' first jobs are.
+    K one-thread workers started on this machine (``dask scheduler`` and ``dask
+    worker`` processes, as ``tests/dask_cluster.py`` starts them). Its start is
+    not timed; its first run (new workers: fork servers starting, imports) is
+    reported alone, the next ``--repeats`` runs as the warm cluster an
+    instructor's long-lived one would be.
 
 Every run is timed end to end from a cold start, including the gradebook
 set-up, and checked: a run that did not give every student full marks is
@@ -142,26 +144,27 @@ def time_plain_nbgrader(class_dir: Path, students: list[str], work: Path) -> Tim
 
 
 def time_autograder(class_dir: Path, students: list[str], work: Path, workers: int,
-                    sandbox: str = "auto", cluster: bool = False) -> Timing:
-    """(b): ``python -m autograder grade`` with ``workers`` workers and ``--sandbox sandbox``;
-    (c) with ``cluster``: on a fresh Dask cluster of ``workers`` workers."""
-    out = work / f"autograder-{workers}-{sandbox}-{'cluster' if cluster else 'local'}"
+                    sandbox: str = "auto") -> Timing:
+    """(b): ``python -m autograder grade`` with ``workers`` workers and ``--sandbox sandbox``."""
+    out = work / f"autograder-{workers}-{sandbox}"
     if out.exists():
         shutil.rmtree(out)
     command = [sys.executable, "-m", "autograder", "grade", str(class_dir), "--out", str(out),
                "--course", str(ROOT), "--sandbox", sandbox]
-    if not cluster:
-        return _timed(command + ["--workers", str(workers)], out, students, workers,
-                      f"autograder grade, sandbox {sandbox}, judge")
-    sys.path.insert(0, str(ROOT))
-    from tests.dask_cluster import start_cluster
+    return _timed(command + ["--workers", str(workers)], out, students, workers,
+                  f"autograder grade, sandbox {sandbox}, judge")
 
-    dask = start_cluster(work / f"dask-{time.monotonic_ns()}", workers, course=ROOT)
-    try:
-        return _timed(command + ["--cluster", dask.address], out, students, workers,
-                      f"autograder grade --cluster (Dask workers), sandbox {sandbox}, judge")
-    finally:
-        dask.stop()
+
+def time_on_cluster(class_dir: Path, students: list[str], work: Path, cluster, workers: int,
+                    sandbox: str) -> Timing:
+    """(c): ``grade --cluster`` on ``cluster``, already running (its start is not timed)."""
+    out = work / "autograder-cluster"
+    if out.exists():
+        shutil.rmtree(out)
+    command = [sys.executable, "-m", "autograder", "grade", str(class_dir), "--out", str(out),
+               "--course", str(ROOT), "--sandbox", sandbox, "--cluster", cluster.address]
+    return _timed(command, out, students, workers,
+                  f"autograder grade --cluster (Dask workers), sandbox {sandbox}, judge")
 
 
 def _timed(command: list[str], out: Path, students: list[str], workers: int,
@@ -291,16 +294,38 @@ def main(argv: list[str] | None = None) -> int:
                     summarise([time_plain_nbgrader(class_dir, students, work)
                                for _ in range(args.repeats)]))
         timings = [] if args.no_baseline else [baseline]
-        for workers in args.workers:
-            modes = args.sandbox if workers == max(args.workers) else args.sandbox[:1]
-            for mode in modes:
-                timings.append(summarise([time_autograder(class_dir, students, work, workers,
-                                                          mode) for _ in range(args.repeats)]))
+        # The configurations take turns, repeat after repeat, so that a machine that
+        # slows down or speeds up during the hour weighs on all of them alike.
+        configurations = [(w, mode) for w in args.workers
+                          for mode in (args.sandbox if w == max(args.workers)
+                                       else args.sandbox[:1])]
+        runs: dict[tuple, list[Timing]] = {c: [] for c in configurations}
+        cluster = None
         if args.cluster_workers:
-            timings.append(summarise([time_autograder(class_dir, students, work,
-                                                      args.cluster_workers, args.sandbox[0],
-                                                      cluster=True)
-                                      for _ in range(args.repeats)]))
+            sys.path.insert(0, str(ROOT))
+            from tests.dask_cluster import start_cluster
+
+            cluster = start_cluster(work / "dask", args.cluster_workers, course=ROOT)
+            runs["cold"], runs["warm"] = [], []
+        try:
+            if cluster is not None:   # its workers' first run: fork servers start, imports
+                runs["cold"].append(time_on_cluster(class_dir, students, work, cluster,
+                                                    args.cluster_workers, args.sandbox[0]))
+            for _ in range(args.repeats):
+                for workers, mode in configurations:
+                    runs[workers, mode].append(time_autograder(class_dir, students, work,
+                                                               workers, mode))
+                if cluster is not None:
+                    runs["warm"].append(time_on_cluster(class_dir, students, work, cluster,
+                                                        args.cluster_workers, args.sandbox[0]))
+        finally:
+            if cluster is not None:
+                cluster.stop()
+        timings += [summarise(runs[c]) for c in configurations]
+        if cluster is not None:
+            cold = runs["cold"][0]
+            cold.grader += " (first run on new workers)"
+            timings += [cold, summarise(runs["warm"])]
     print(f"Grading {args.students} correct submissions of {ASSIGNMENT} built from the release "
           f"on {machine()}, Python {platform.python_version()}, nbgrader "
           f"{nbgrader.__version__}; each run timed end to end from a cold start, "

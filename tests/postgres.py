@@ -64,6 +64,27 @@ class Server:
         self._run(["createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, name])
         return self.url(name)
 
+    def pause(self) -> None:
+        """Stop the server at once, as a crash would, keeping its data for :meth:`resume`."""
+        self._run(["pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop"])
+
+    def resume(self) -> None:
+        """Start the server again on the same port and data."""
+        self._run(["pg_ctl", "-D", str(self.folder / "data"), "-l",
+                   str(self.folder / "server.log"), "-w", "-t", "60", "-o",
+                   f"-p {self.port} -h 127.0.0.1 -k {self.folder} -c fsync=off", "start"])
+
+    def require_password(self, user: str, password: str) -> None:
+        """Create ``user`` with ``password``, which the server then asks of it (the other
+        users keep trust authentication)."""
+        self._run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
+                   "-d", "postgres", "-c",
+                   f"CREATE ROLE {user} LOGIN PASSWORD '{password}'"])
+        hba = self.folder / "data" / "pg_hba.conf"
+        # The first matching line decides: this one goes before the trust lines.
+        hba.write_text(f"host all {user} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+        self._run(["pg_ctl", "-D", str(self.folder / "data"), "reload"])
+
     def stop(self) -> None:
         subprocess.run(self._as + [str(self._bin / "pg_ctl"), "-D", str(self.folder / "data"),
                                    "-m", "immediate", "-w", "stop"],

@@ -214,3 +214,75 @@ def test_a_run_interrupted_by_ctrl_c_resumes_on_the_server_without_losing_or_dup
         submitted = gb.db.query(SubmittedAssignment).all()
         assert sorted(s.student.id for s in submitted) == sorted(students)
         assert {s.student.id: s.score for s in submitted} == {k: float(v) for k, v in rows.items()}
+
+
+def _class(root, released, students) -> None:
+    for student, answers in students.items():
+        folder = root / student / F.ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(F.student_notebook(released, answers), str(folder / f"{F.NOTEBOOK}.ipynb"))
+
+
+def test_a_refused_password_is_said_in_one_sentence_that_hides_it(server, course, released,
+                                                                  tmp_path):
+    server.require_password("assistant", "the-right-one")
+    _class(tmp_path / "class", released, {"ann": F.RIGHT})
+    url = f"postgresql+psycopg://assistant:not-the-password@127.0.0.1:{server.port}/postgres"
+    done = run_reaped(grade_cli("grade", tmp_path / "class", "--out", tmp_path / "out",
+                                "--course", course, "--db", url), timeout=120)
+    assert done.returncode != 0
+    said = done.stderr.strip().splitlines()
+    assert len(said) == 1, done.stderr
+    assert f"assistant:***@127.0.0.1:{server.port}/postgres" in said[0], said
+    assert "password authentication failed" in said[0], said
+    assert "not-the-password" not in done.stdout + done.stderr
+
+
+def test_a_server_that_goes_down_mid_run_loses_no_result_and_the_next_run_commits_it(
+        server, course, released, tmp_path):
+    import json
+    import subprocess
+    import time
+
+    from nbgrader.api import Gradebook, SubmittedAssignment
+
+    students = {f"s{k}": F.RIGHT for k in range(6)}
+    _class(tmp_path / "class", released, students)
+    url = server.create_database("goes_down")
+    out = tmp_path / "out"
+    command = grade_cli("grade", tmp_path / "class", "--out", out, "--course", course,
+                        "--db", url, "--workers", "1")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    journal = out / "journal.jsonl"
+    try:
+        deadline = time.monotonic() + 300
+        while not (journal.is_file() and journal.read_text().count("\n") >= 1):
+            assert process.poll() is None, process.stderr.read()
+            assert time.monotonic() < deadline, "no progress before the server went down"
+            time.sleep(0.1)
+        server.pause()
+        _, said = process.communicate(timeout=120)
+    finally:
+        reap(process)
+        server.resume()
+    assert process.returncode != 0
+    assert said.strip().startswith(f"autograder: cannot write to the gradebook at {url}"), said
+    assert len(said.strip().splitlines()) == 1 and said.strip().endswith(
+        "run the same command again to grade the rest"), said
+
+    entries = [json.loads(line) for line in journal.read_text().splitlines()]
+    waiting = [e["student_id"] for e in entries if e.get("uncommitted")]
+    assert len(waiting) == 1, entries   # executed, kept, not yet in the gradebook
+    executed = out / "autograded" / waiting[0] / F.ASSIGNMENT / f"{F.NOTEBOOK}.ipynb"
+    before = executed.stat().st_mtime_ns
+
+    resumed = run_reaped(command, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert executed.stat().st_mtime_ns == before     # committed, not executed again
+    rows = {r["student_id"]: (r["score"], r["status"]) for r in _csv(out / "grades.csv")}
+    assert rows == {s: ("3", "graded") for s in students}
+    with Gradebook(url) as gb:
+        submitted = gb.db.query(SubmittedAssignment).all()
+        assert sorted(s.student.id for s in submitted) == sorted(students)
+        assert all(s.score == 3 for s in submitted)
