@@ -54,7 +54,9 @@ def _run_cell(source: str, namespace: dict, label: str):
 def notebook_widgets(path: Path) -> list[tuple[str, widgets.Box]]:
     """(label, widget) for every widget the notebook at ``path`` builds, in order."""
     nb = nbformat.read(str(path), as_version=4)
-    namespace: dict = {"__name__": "__notebook__"}
+    from IPython.display import display
+
+    namespace: dict = {"__name__": "__notebook__", "display": display}   # as in a kernel
     found: list[tuple[str, widgets.Box]] = []
     seen: set[int] = set()
     previous = os.getcwd()
