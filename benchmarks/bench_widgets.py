@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import ipywidgets as widgets  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
 from machine import machine  # noqa: E402
 
@@ -66,6 +67,7 @@ def notebook_widgets(path: Path) -> list[tuple[str, widgets.Box]]:
             if cell.cell_type != "code":
                 continue
             value = _run_cell(cell.source, namespace, f"<{path.stem} cell {index}>")
+            plt.close("all")   # the notebook's own figures, shown and done with
             candidates = [value] + list(namespace.values())
             for candidate in candidates:
                 if isinstance(candidate, widgets.Box) and id(candidate) not in seen:
@@ -99,6 +101,8 @@ def _moves(control) -> list:
     if hasattr(control, "options") and control.options:
         options = list(control.options)
         values = [o[1] if isinstance(o, tuple) else o for o in options]
+        if isinstance(control, widgets.SelectMultiple):
+            return [tuple(values[:1]), tuple(values[:2]), control.value]
         return [v for v in values if v != control.value][:4] + [control.value]
     if isinstance(control, widgets.Checkbox | widgets.ToggleButton):
         return [not control.value, control.value]
@@ -137,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             times = time_widget(box, args.repeats)
             if times:
                 rows.append((label, len(times), statistics.median(times), max(times)))
+                print(f"{label}: median {statistics.median(times) * 1000:.0f} ms",
+                      file=sys.stderr, flush=True)
     print(f"One widget update (a control moved: the figure function and its PNG) on "
           f"{machine()}, Python {platform.python_version()}; notebooks in "
           f"{'fast' if args.fast else 'full'} mode, {args.repeats} rounds of moves.\n")
