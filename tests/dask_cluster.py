@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.processes import reap
 
 __all__ = ["Cluster", "start_cluster", "missing"]
 
@@ -30,14 +31,6 @@ def missing() -> str | None:
     if shutil.which("dask") is None:
         return "the dask command"
     return None
-
-
-def _reap(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.wait()
 
 
 @dataclass
@@ -55,11 +48,11 @@ class Cluster:
         return json.loads(self.scheduler_file.read_text())["address"]
 
     def kill_scheduler(self) -> None:
-        _reap(self.scheduler)
+        reap(self.scheduler)
 
     def stop(self) -> None:
         for process in [*self.workers, self.scheduler]:
-            _reap(process)
+            reap(process)
 
     def log(self) -> str:
         """The scheduler's and the workers' output, for a failing test's message."""

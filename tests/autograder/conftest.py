@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import nbformat
 import pytest
 
 from autograder.release import release_assignment
+from tests.processes import reap  # noqa: F401 (the tests of this folder import it from here)
 
 from . import factories as F
 
@@ -37,15 +37,6 @@ def tree_digest(root: Path) -> dict[str, str]:
                 value = "special"
             digest[str(path.relative_to(root))] = value
     return dict(sorted(digest.items()))
-
-
-def reap(process: subprocess.Popen) -> None:
-    """Kill what is left of ``process``'s session (started with ``start_new_session``)."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.wait()
 
 
 def run_reaped(command: list[str], timeout: float, **popen) -> subprocess.CompletedProcess:
