@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -63,6 +64,7 @@ from .worker import (
     setup_cell_source,
     warm_up_the_judge,
 )
+from .zygotes import Zygotes, zygotes_wanted
 
 __all__ = ["DEFAULT_TIMEOUT", "DEFAULT_MEMORY_MB", "GradingResult", "grade_class", "job_limit"]
 
@@ -242,8 +244,29 @@ def _pool(run: _Run, cluster_pool):
         yield cluster_pool
         return
     warm_up_the_judge(run.source_root, {s.assignment for s, _ in run.todo})
-    with JobPool(run.limits.workers, run_job) as pool:
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(JobPool(run.limits.workers, run_job))
+        count = min(run.limits.workers, len(run.todo))
+        if count and zygotes_wanted():
+            zygotes = stack.enter_context(Zygotes(count, run.limits.sandbox, run.deny,
+                                                  run.limits.memory_mb))
+            pool = _WithZygotes(pool, zygotes)
         yield pool
+
+
+class _WithZygotes:
+    """A :class:`JobPool` whose jobs take their kernels from this machine's zygotes."""
+
+    def __init__(self, pool: JobPool, zygotes: Zygotes):
+        self.pool = pool
+        self.zygotes = zygotes
+
+    def __getattr__(self, name):
+        return getattr(self.pool, name)
+
+    def start(self, key, job: Job, limit: float) -> None:
+        self.zygotes.revive()
+        self.pool.start(key, dataclasses.replace(job, zygotes=str(self.zygotes.base)), limit)
 
 
 @dataclass(frozen=True)

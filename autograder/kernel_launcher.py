@@ -23,7 +23,8 @@ import os
 import resource
 import sys
 
-__all__ = ["POLICY_ENV", "main", "make_audit_hook", "set_memory_limit"]
+__all__ = ["POLICY_ENV", "main", "prepare", "launch", "make_audit_hook", "set_memory_limit",
+           "die_with_parent"]
 
 POLICY_ENV = "AUTOGRADER_SANDBOX"
 
@@ -322,11 +323,40 @@ def die_with_parent() -> None:
         pass
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Apply the policy in ``AUTOGRADER_SANDBOX`` and start ipykernel with ``argv``."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    die_with_parent()
-    policy = json.loads(os.environ[POLICY_ENV])
+def prepare(helpers: str | None) -> None:
+    """Import what every kernel imports, before any policy applies; once per process.
+
+    The kernel's own start calls it; a zygote (:mod:`autograder.kernel_zygote`)
+    calls it once and forks a kernel per submission from the result. The
+    course's modules are imported before any submission's folder is on the path:
+    a student's own ``ctypes.py`` or ``helpers.py`` beside the notebook must not
+    replace them (nor run before the hook is armed, nor become the baseline).
+    """
+    if not os.environ.get("MPLBACKEND"):  # what ipykernel would set, before matplotlib loads
+        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    here = {"", ".", os.getcwd()}
+    sys.path[:] = [p for p in sys.path if p not in here]
+    import importlib
+    if helpers:
+        try:
+            _import_package("helpers", helpers)
+        except ImportError:
+            pass  # as for the other modules: the notebook's own import then says what is missing
+    for name in PREIMPORTS:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    _import_submodules("helpers")
+    # ipykernel's own modules, so that a forked kernel only initialises them.
+    import ipykernel.kernelapp  # noqa: F401
+
+
+def launch(policy: dict, argv: list[str]) -> None:
+    """Apply ``policy`` to this process and run ipykernel with ``argv`` until it ends.
+
+    :func:`prepare` has run (in this process, or in the zygote it was forked from).
+    """
     work_dir = os.path.realpath(policy["work_dir"])
     set_memory_limit(policy.get("memory_mb"))
 
@@ -340,26 +370,9 @@ def main(argv: list[str] | None = None) -> None:
         os.makedirs(folder)
         os.environ[name] = folder
     tempfile.tempdir = None
-    if not os.environ.get("MPLBACKEND"):  # what ipykernel would set, before matplotlib loads
-        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     os.chdir(work_dir)
-    # The course's modules are imported before the submission's folder is on the
-    # path: a student's own ctypes.py or helpers.py beside the notebook must not
-    # replace them (nor run before the hook is armed, nor become the baseline).
-    here = {"", ".", work_dir, os.getcwd()}
+    here = {"", ".", work_dir}
     sys.path[:] = [p for p in sys.path if p not in here]
-    import importlib
-    if policy.get("helpers"):
-        try:
-            _import_package("helpers", policy["helpers"])
-        except ImportError:
-            pass  # as for the other modules: the notebook's own import then says what is missing
-    for name in PREIMPORTS:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
-    _import_submodules("helpers")
     # A module imported later (by the notebook) is compiled in memory: its bytecode
     # cache would be a write into the course's or Python's folders.
     sys.dont_write_bytecode = True
@@ -368,7 +381,7 @@ def main(argv: list[str] | None = None) -> None:
     # before the hook is armed: its own start-up opens files and runs `uname`.
     from ipykernel.kernelapp import IPKernelApp
     app = IPKernelApp.instance()
-    app.initialize(argv + ["--HistoryManager.enabled=False"])
+    app.initialize(list(argv) + ["--HistoryManager.enabled=False"])
 
     log_fd = os.open(policy["log_path"], os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
                      0o600)
@@ -379,10 +392,21 @@ def main(argv: list[str] | None = None) -> None:
                                                     "judge.sock"))
     baseline = _load("integrity").baseline_fingerprint()
     os.write(log_fd, (json.dumps({"baseline": baseline}) + "\n").encode())
-    # Under bubblewrap /tmp and /dev/shm are the kernel's own, gone when it ends.
+    # Under bubblewrap /tmp and /dev/shm are the kernel's own (a zygote's are emptied
+    # between two kernels).
     private = ["/tmp", "/dev/shm"] if policy.get("mode") == "bwrap" else []
     sys.addaudithook(make_audit_hook(policy.get("deny", []), [work_dir, *private], log_fd))
     app.start()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Apply the policy in ``AUTOGRADER_SANDBOX`` and start ipykernel with ``argv``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    die_with_parent()
+    policy = json.loads(os.environ[POLICY_ENV])
+    set_memory_limit(policy.get("memory_mb"))
+    prepare(policy.get("helpers"))
+    launch(policy, argv)
 
 if __name__ == "__main__":
     main()

@@ -31,6 +31,12 @@ Two layers confine a kernel:
   missing (macOS, a container without user namespaces): :func:`choose_sandbox`
   says so in one line at the start of every run.
 
+In a grading run the kernel is usually forked by a zygote
+(:mod:`autograder.kernel_zygote`, :mod:`autograder.zygotes`), which bubblewrap
+confines once per worker; the audit hook, the limits and the working folder
+are then set in the forked kernel, and the zygote empties its sandbox between
+two kernels.
+
 Neither layer protects the verdicts of test cells that run in the student's
 own kernel: whatever runs there can be undone by the student's code.
 """
@@ -72,6 +78,7 @@ class SandboxError(AutograderError):
 KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 _LAUNCHER = Path(__file__).resolve().parent / "kernel_launcher.py"
+_RELAY = Path(__file__).resolve().parent / "kernel_relay.py"
 # Loads the launcher by path: ``-m autograder.kernel_launcher`` would import the
 # ``autograder`` package and nbgrader with it (about 1.5 s per kernel).
 _BOOT = ("import importlib.util as u, sys; "
@@ -307,7 +314,7 @@ def choose_sandbox(requested: str = "auto") -> tuple[str, str]:
 
 
 def install_kernelspec(policy: SandboxPolicy, kernels_dir: str | os.PathLike,
-                       env: dict[str, str] | None = None) -> str:
+                       env: dict[str, str] | None = None, zygote=None) -> str:
     """Write a kernelspec for ``policy`` into ``kernels_dir/<name>/``; return ``<name>``.
 
     Use it with ``km=kernel_manager_for(kernels_dir, name)`` (nbclient's
@@ -316,6 +323,12 @@ def install_kernelspec(policy: SandboxPolicy, kernels_dir: str | os.PathLike,
     ``X/kernels`` and put ``X`` first on ``JUPYTER_PATH``. ``env`` adds
     variables the kernel must see (``NBGRADER_EXECUTION``): a bubblewrap kernel
     gets no others but :data:`PASSED_ENV` from the grader's environment.
+
+    With ``zygote`` (a :class:`autograder.zygotes.ZygoteSlot`), the kernel is
+    forked by that zygote: the kernelspec starts the relay
+    (:mod:`autograder.kernel_relay`), which hands the zygote the same command
+    line and environment. The policy's working and channel folders must then
+    lie in the slot's runs folder, in one run folder.
     """
     if not isinstance(policy, SandboxPolicy):
         raise TypeError(f"expected a SandboxPolicy, got {type(policy).__name__}")
@@ -332,6 +345,7 @@ def install_kernelspec(policy: SandboxPolicy, kernels_dir: str | os.PathLike,
         "env": env,
         "metadata": {"debugger": False},
     }
+    inner = None
     if policy.mode == "bwrap":
         inner = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
         inner.update(env, HOME="/tmp")
@@ -340,6 +354,18 @@ def install_kernelspec(policy: SandboxPolicy, kernels_dir: str | os.PathLike,
         # travel as messages on the control channel.
         spec["interrupt_mode"] = "message"
         spec["env"] = {}
+    if zygote is not None:
+        run = policy.work_dir.parent
+        if run.parent != Path(zygote.runs).resolve() or policy.channel_dir.parent != run:
+            raise ValueError(f"a zygote's kernel works in one folder of {zygote.runs}")
+        env_file = "-"
+        if inner is not None:   # the whole environment, as bubblewrap would set it
+            env_file = str(folder / "kernel-env.json")
+            Path(env_file).write_text(json.dumps(inner), encoding="utf-8")
+        spec["argv"] = [sys.executable, "-I", "-S", str(_RELAY), str(zygote.socket), env_file,
+                        run.name, "-f", "{connection_file}"]
+        # The relay is not the kernel: a signal would stop the relay, and the kernel with it.
+        spec["interrupt_mode"] = "message"
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
     return name
 

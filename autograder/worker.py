@@ -39,6 +39,7 @@ from .sandbox import (
     read_violations,
 )
 from .settings import NOTEBOOK_TIMEOUT_FACTOR
+from .zygotes import take_slot
 
 __all__ = ["Job", "NotebookSource", "NotebookOutcome", "run_job", "execute_sandboxed",
            "setup_cell_source", "read_tree", "warm_up_the_judge", "NOTEBOOK_TIMEOUT_FACTOR"]
@@ -68,6 +69,7 @@ class Job:
     memory_mb: int | None
     deny: tuple[Path, ...] = ()  # folders the student's code may not touch
     sandbox: str = "none"  # "bwrap" or "none", as autograder.sandbox.choose_sandbox decided
+    zygotes: str = ""  # the folder of this machine's kernel zygotes (autograder.zygotes), if any
 
     @property
     def notebooks(self) -> tuple[str, ...]:
@@ -169,7 +171,7 @@ def _explain_stop(error, executor, nb, timeout: int, problems: list[str]) -> Non
 
 def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Path, ...],
                       timeout: int, memory_mb: int | None, mode: str = "autograde",
-                      sandbox: str = "none", judge_setup: str = ""):
+                      sandbox: str = "none", judge_setup: str = "", zygote=None):
     """Run a restored notebook in a confined kernel, as the grader and ``check`` both do.
 
     Parameters
@@ -197,6 +199,10 @@ def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Pat
         The course's setup cell of this notebook. When given, the graded test
         cells run in the judge (:mod:`autograder.judge`), out of the student's
         reach; when empty, in the kernel, as nbgrader runs them.
+    zygote : autograder.zygotes.ZygoteSlot or None
+        The zygote that forks the kernel (its sandbox and imports made once);
+        None to start the kernel from scratch. Its working and channel folders
+        are then made in the zygote's runs folder, and removed at the end.
 
     Returns
     -------
@@ -204,11 +210,23 @@ def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Pat
         The executed notebook (marker lines and integrity cells removed), the
         resources, the problems (time, memory, kernel death) and the tampering found.
     """
-    problems: list[str] = []
     tmp.mkdir(parents=True, exist_ok=True)
-    work = tmp / "work"
+    run = zygote.new_run() if zygote is not None else tmp
+    try:
+        return _execute_in(nb, resources, source, tmp, run, deny=deny, timeout=timeout,
+                           memory_mb=memory_mb, mode=mode, sandbox=sandbox,
+                           judge_setup=judge_setup, zygote=zygote)
+    finally:
+        if run != tmp:
+            shutil.rmtree(run, ignore_errors=True)
+
+
+def _execute_in(nb, resources, source: Path, tmp: Path, run: Path, *, deny, timeout: int,
+                memory_mb: int | None, mode: str, sandbox: str, judge_setup: str, zygote):
+    problems: list[str] = []
+    work = run / "work"
     private = tmp / "grader"  # the kernelspec and the kernel's output: denied to the student
-    channel = tmp / "channel"  # connection file, sockets and log, shared with the kernel
+    channel = run / "channel"  # connection file, sockets and log, shared with the kernel
     shutil.copytree(source, work, symlinks=False,
                     ignore=shutil.ignore_patterns(".*", "__pycache__"))
     private.mkdir()
@@ -219,7 +237,8 @@ def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Pat
                            memory_mb=memory_mb,
                            log_path=channel / "violations.jsonl", mode=sandbox,
                            readable=default_readable() if sandbox == "bwrap" else ())
-    kernel_name = install_kernelspec(policy, private / "kernels", {"NBGRADER_EXECUTION": mode})
+    kernel_name = install_kernelspec(policy, private / "kernels", {"NBGRADER_EXECUTION": mode},
+                                     zygote=zygote)
     resources.setdefault("metadata", {})["path"] = str(work)
     resources.setdefault("autograder", {})
 
@@ -263,7 +282,7 @@ def execute_sandboxed(nb, resources, source: Path, tmp: Path, *, deny: tuple[Pat
 
 
 def _execute_notebook(job: Job, source: NotebookSource, submitted: Path,
-                      tmp: Path) -> NotebookOutcome:
+                      tmp: Path, zygote) -> NotebookOutcome:
     nb = nbformat.read(str(submitted / f"{source.name}.ipynb"), as_version=4)
     resources = {"nbgrader": {"notebook": source.name, "assignment": job.assignment,
                               "student": job.student_id}}
@@ -275,7 +294,7 @@ def _execute_notebook(job: Job, source: NotebookSource, submitted: Path,
     nb, resources = CheckCellMetadata().preprocess(nb, resources)
     nb, resources, problems, tampering = execute_sandboxed(
         nb, resources, submitted, tmp, deny=job.deny + (submitted,), timeout=job.timeout,
-        memory_mb=job.memory_mb, sandbox=job.sandbox, judge_setup=source.setup)
+        memory_mb=job.memory_mb, sandbox=job.sandbox, judge_setup=source.setup, zygote=zygote)
     for step in (LimitOutput(), CheckCellMetadata()):
         nb, resources = step.preprocess(nb, resources)
     return NotebookOutcome(source.name, problems=problems, tampering=tampering,
@@ -289,21 +308,27 @@ def run_job(job: Job) -> list[NotebookOutcome]:
     notebook. An unexpected failure of the grader itself on one notebook
     becomes a problem of that notebook.
     """
+    zygote = take_slot(job.zygotes) if job.zygotes else None
     with tempfile.TemporaryDirectory(prefix="autograder-job-") as folder:
         submitted = Path(folder) / "submitted"
         submitted.mkdir()
         _write_tree(job.files, submitted)
-        return [_run_notebook(job, source, submitted) for source in job.sources]
+        return [_run_notebook(job, source, submitted, zygote) for source in job.sources]
 
 
-def _run_notebook(job: Job, source: NotebookSource, submitted: Path) -> NotebookOutcome:
-    """One notebook, its kernel started again up to ``KERNEL_START_ATTEMPTS`` times."""
+def _run_notebook(job: Job, source: NotebookSource, submitted: Path,
+                  zygote) -> NotebookOutcome:
+    """One notebook, its kernel started again up to ``KERNEL_START_ATTEMPTS`` times.
+
+    A kernel the zygote could not give is started from scratch on the next attempt.
+    """
     why = "the grader could not start a kernel for this notebook"
     for _ in range(KERNEL_START_ATTEMPTS):
         with tempfile.TemporaryDirectory(prefix="autograder-run-") as tmp:
             try:
-                return _execute_notebook(job, source, submitted, Path(tmp))
+                return _execute_notebook(job, source, submitted, Path(tmp), zygote)
             except KernelStartError:
+                zygote = None
                 continue
             except Exception as error:  # noqa: BLE001 (one notebook's failure must not stop the class)
                 detail = str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -53,6 +53,7 @@ from nbgrader.api import Gradebook
 
 from autograder.demo import solution_source
 from autograder.release import release_assignment
+from autograder.zygotes import ZYGOTES_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_convolution_arithmetic"
@@ -144,15 +145,20 @@ def time_plain_nbgrader(class_dir: Path, students: list[str], work: Path) -> Tim
 
 
 def time_autograder(class_dir: Path, students: list[str], work: Path, workers: int,
-                    sandbox: str = "auto") -> Timing:
-    """(b): ``python -m autograder grade`` with ``workers`` workers and ``--sandbox sandbox``."""
-    out = work / f"autograder-{workers}-{sandbox}"
+                    sandbox: str = "auto", kernels: str = "zygote") -> Timing:
+    """(b): ``python -m autograder grade`` with ``workers`` workers and ``--sandbox sandbox``.
+
+    ``kernels="fresh"`` starts every kernel from scratch (``AUTOGRADER_ZYGOTES=off``).
+    """
+    out = work / f"autograder-{workers}-{sandbox}-{kernels}"
     if out.exists():
         shutil.rmtree(out)
     command = [sys.executable, "-m", "autograder", "grade", str(class_dir), "--out", str(out),
                "--course", str(ROOT), "--sandbox", sandbox]
+    env = {ZYGOTES_ENV: "off"} if kernels == "fresh" else {}
+    started = "kernels forked by zygotes" if kernels == "zygote" else "every kernel started anew"
     return _timed(command + ["--workers", str(workers)], out, students, workers,
-                  f"autograder grade, sandbox {sandbox}, judge")
+                  f"autograder grade, sandbox {sandbox}, judge, {started}", env)
 
 
 def time_on_cluster(class_dir: Path, students: list[str], work: Path, cluster, workers: int,
@@ -168,10 +174,10 @@ def time_on_cluster(class_dir: Path, students: list[str], work: Path, cluster, w
 
 
 def _timed(command: list[str], out: Path, students: list[str], workers: int,
-           name: str) -> Timing:
+           name: str, env: dict[str, str] | None = None) -> Timing:
     start = time.perf_counter()
-    done = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=RUN_LIMIT,
-                          stdin=subprocess.DEVNULL)
+    done = subprocess.run(command, env=dict(_env(), **(env or {})), capture_output=True,
+                          text=True, timeout=RUN_LIMIT, stdin=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         return Timing(name, workers, len(students), None,
@@ -225,42 +231,81 @@ def per_submission(timings: list[Timing]) -> str:
     return "\n".join(lines)
 
 
+def time_bare(nb, folder: Path) -> float:
+    """The notebook in a plain ipykernel through nbclient, as the grader's kernel would run it
+    (``NBGRADER_EXECUTION=autograde``: fast mode), with no grader around it; seconds."""
+    from nbclient import NotebookClient
+
+    env = dict(os.environ, NBGRADER_EXECUTION="autograde", **_KERNEL_THREADS)
+    start = time.perf_counter()
+    client = NotebookClient(nb, timeout=60, kernel_name="python3",
+                            resources={"metadata": {"path": str(folder)}})
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        client.execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return time.perf_counter() - start
+
+
+_KERNEL_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def time_layers(repeats: int) -> str:
-    """One reference submission through execute_sandboxed, layer by layer; a Markdown table."""
+    """One reference submission: bare, then through execute_sandboxed layer by layer."""
+    import contextlib
+
     from autograder.sandbox import bwrap_problem, default_deny
     from autograder.worker import execute_sandboxed, setup_cell_source
+    from autograder.zygotes import Zygotes, take_slot
 
     source = ROOT / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
     configurations = [("kernel and audit hook (--sandbox none), tests in the kernel", "none",
-                       False),
-                      ("+ the judge (--sandbox none)", "none", True)]
+                       False, False),
+                      ("+ the judge (--sandbox none)", "none", True, False)]
     if bwrap_problem() is None:
-        configurations += [("bubblewrap, tests in the kernel", "bwrap", False),
-                           ("bubblewrap + the judge (the default)", "bwrap", True)]
+        configurations += [("bubblewrap, tests in the kernel", "bwrap", False, False),
+                           ("bubblewrap + the judge (the default)", "bwrap", True, False),
+                           ("bubblewrap + the judge, the kernel forked by a zygote "
+                            "(the default in a grading run)", "bwrap", True, True)]
+    else:
+        configurations += [("+ the kernel forked by a zygote", "none", True, True)]
     with tempfile.TemporaryDirectory(prefix="bench-release-") as tmp:
         release_assignment(ROOT, ASSIGNMENT, Path(tmp) / ASSIGNMENT)
         submission = reference_submission(Path(tmp) / ASSIGNMENT / f"{NOTEBOOK}.ipynb", source)
     lines = ["| layers | median (s) | range (s) |", "|---|---:|---:|"]
-    base = None
-    for label, sandbox, judged in configurations:
+    bare = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="bench-bare-") as tmp:
+            bare.append(time_bare(nbformat.from_dict(submission), Path(tmp)))
+    base, spread = median_and_range(bare)
+    lines.append(f"| bare: the notebook in a plain ipykernel (nbclient, no grader) | "
+                 f"{base:.1f} | {spread} |")
+    for label, sandbox, judged, forked in configurations:
         times = []
-        for _ in range(repeats):
-            with tempfile.TemporaryDirectory(prefix="bench-layers-") as tmp:
-                folder = Path(tmp) / "submission"
-                folder.mkdir()
-                nb = nbformat.from_dict(submission)
-                start = time.perf_counter()
-                _, _, problems, tampering = execute_sandboxed(
-                    nb, {}, folder, Path(tmp) / "run", deny=default_deny(ROOT), timeout=60,
-                    memory_mb=2048, sandbox=sandbox,
-                    judge_setup=setup_cell_source(source) if judged else "")
-                times.append(time.perf_counter() - start)
-                if problems or tampering:
-                    raise SystemExit(f"{label}: {problems + tampering}")
+        with contextlib.ExitStack() as stack:
+            slot = None
+            if forked:   # the zygote's own start is not timed, as in a grading run
+                zygotes = stack.enter_context(Zygotes(1, sandbox, default_deny(ROOT), 2048))
+                slot = take_slot(zygotes.base)
+            for _ in range(repeats + forked):
+                with tempfile.TemporaryDirectory(prefix="bench-layers-") as tmp:
+                    folder = Path(tmp) / "submission"
+                    folder.mkdir()
+                    nb = nbformat.from_dict(submission)
+                    start = time.perf_counter()
+                    _, _, problems, tampering = execute_sandboxed(
+                        nb, {}, folder, Path(tmp) / "run", deny=default_deny(ROOT), timeout=60,
+                        memory_mb=2048, sandbox=sandbox,
+                        judge_setup=setup_cell_source(source) if judged else "", zygote=slot)
+                    times.append(time.perf_counter() - start)
+                    if problems or tampering:
+                        raise SystemExit(f"{label}: {problems + tampering}")
+            times = times[forked:]   # with a zygote, the first run waits for its imports
         median, spread = median_and_range(times)
-        base = median if base is None else base
-        extra = "" if median is base else f" ({median - base:+.1f})"
-        lines.append(f"| {label} | {median:.1f}{extra} | {spread} |")
+        lines.append(f"| {label} | {median:.1f} ({median - base:+.1f}) | {spread} |")
     return "\n".join(lines)
 
 
@@ -275,6 +320,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sandbox", nargs="+", default=["bwrap", "none"],
                         choices=["auto", "bwrap", "none"],
                         help="sandbox modes to time with 2 workers (default: bwrap none)")
+    parser.add_argument("--kernels", nargs="+", default=["zygote", "fresh"],
+                        choices=["zygote", "fresh"],
+                        help="how kernels start, timed with the most workers: forked by "
+                             "zygotes, or each from scratch (default: both)")
     parser.add_argument("--cluster-workers", type=int, default=0, metavar="K",
                         help="also grade on a Dask cluster of K workers started here "
                              "(default 0: not)")
@@ -296,9 +345,11 @@ def main(argv: list[str] | None = None) -> int:
         timings = [] if args.no_baseline else [baseline]
         # The configurations take turns, repeat after repeat, so that a machine that
         # slows down or speeds up during the hour weighs on all of them alike.
-        configurations = [(w, mode) for w in args.workers
+        configurations = [(w, mode, kernels) for w in args.workers
                           for mode in (args.sandbox if w == max(args.workers)
-                                       else args.sandbox[:1])]
+                                       else args.sandbox[:1])
+                          for kernels in (args.kernels if w == max(args.workers)
+                                          and mode == args.sandbox[0] else args.kernels[:1])]
         runs: dict[tuple, list[Timing]] = {c: [] for c in configurations}
         cluster = None
         if args.cluster_workers:
@@ -312,9 +363,9 @@ def main(argv: list[str] | None = None) -> int:
                 runs["cold"].append(time_on_cluster(class_dir, students, work, cluster,
                                                     args.cluster_workers, args.sandbox[0]))
             for _ in range(args.repeats):
-                for workers, mode in configurations:
-                    runs[workers, mode].append(time_autograder(class_dir, students, work,
-                                                               workers, mode))
+                for workers, mode, kernels in configurations:
+                    runs[workers, mode, kernels].append(time_autograder(
+                        class_dir, students, work, workers, mode, kernels))
                 if cluster is not None:
                     runs["warm"].append(time_on_cluster(class_dir, students, work, cluster,
                                                         args.cluster_workers, args.sandbox[0]))

@@ -69,7 +69,13 @@ class SandboxExecute(TrackedExecute):
                 self._judge_client.stop_channels()
             # nbclient leaves a kernel it did not start running: stop it here.
             if km is not None and km.has_kernel:
-                run_sync(km.shutdown_kernel)(now=True)
+                try:
+                    run_sync(km.shutdown_kernel)(now=True)
+                except Exception:  # noqa: BLE001 (a kernel dead before its channels opened)
+                    process = getattr(km.provisioner, "process", None)
+                    if process is not None and process.poll() is None:
+                        process.kill()
+                        process.wait()
 
     kernel_log = Unicode(
         "", help="File that receives the kernel process's own output (default: discarded)."

@@ -15,7 +15,7 @@ def _job() -> worker.Job:
 def test_a_kernel_that_fails_to_start_is_started_again(monkeypatch):
     calls = []
 
-    def flaky(job, source, submitted, tmp):
+    def flaky(job, source, submitted, tmp, zygote):
         calls.append(source.name)
         if len(calls) < worker.KERNEL_START_ATTEMPTS:
             raise worker.KernelStartError("Kernel didn't respond in 30 seconds")
@@ -28,7 +28,7 @@ def test_a_kernel_that_fails_to_start_is_started_again(monkeypatch):
 
 
 def test_a_kernel_that_never_starts_costs_one_row_with_the_graders_reason(monkeypatch):
-    def never(job, source, submitted, tmp):
+    def never(job, source, submitted, tmp, zygote):
         raise worker.KernelStartError("Kernel didn't respond in 30 seconds")
 
     monkeypatch.setattr(worker, "_execute_notebook", never)

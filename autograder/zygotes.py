@@ -1,0 +1,175 @@
+"""Kernel zygotes for a grading run: one per worker, each forking a fresh kernel per notebook.
+
+:class:`Zygotes` starts the zygotes (:mod:`autograder.kernel_zygote`), with
+bubblewrap each in a sandbox of its own, and keeps them running: one that has
+ended (it found its sandbox unclean after a kernel, or was killed) is started
+again before the next job. A grading job takes a free zygote with
+:func:`take_slot` (a lock held for the job's life, so a zygote serves one job,
+one kernel, at a time) and :func:`execute_sandboxed
+<autograder.worker.execute_sandboxed>` starts its kernels through it with a
+kernelspec whose command is the relay (:mod:`autograder.kernel_relay`).
+
+When no zygote answers, the job starts a kernel of its own as before: a
+zygote makes kernels start faster, never a result different.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .sandbox import (
+    _BOOT,
+    KERNEL_ENV,
+    PASSED_ENV,
+    SandboxPolicy,
+    bwrap_command,
+    course_helpers,
+    default_readable,
+)
+
+__all__ = ["Zygotes", "ZygoteSlot", "take_slot", "ZYGOTES_ENV", "zygotes_wanted"]
+
+#: ``AUTOGRADER_ZYGOTES=off`` makes every kernel start from scratch (for comparison).
+ZYGOTES_ENV = "AUTOGRADER_ZYGOTES"
+
+_HERE = Path(__file__).resolve().parent
+ZYGOTE = _HERE / "kernel_zygote.py"
+RELAY = _HERE / "kernel_relay.py"
+
+
+def zygotes_wanted() -> bool:
+    """False when ``AUTOGRADER_ZYGOTES`` says off (``0``, ``off``, ``no``, ``false``)."""
+    return os.environ.get(ZYGOTES_ENV, "").strip().lower() not in {"0", "off", "no", "false"}
+
+
+@dataclass(frozen=True)
+class ZygoteSlot:
+    """A zygote a job holds: where to reach it and where its runs' folders go."""
+
+    socket: Path
+    runs: Path   # bound into the zygote's sandbox; a run's working and channel folders
+
+    def new_run(self) -> Path:
+        """A fresh folder for one kernel's working and channel folders."""
+        return Path(tempfile.mkdtemp(prefix="run-", dir=self.runs))
+
+
+def take_slot(base: str | os.PathLike) -> ZygoteSlot | None:
+    """Lock a free zygote of the run in ``base`` for this process's life; None if none is free.
+
+    The lock (``flock``) goes with the process: a job killed at its deadline
+    frees its zygote, which has killed the job's kernel by then.
+    """
+    base = Path(base)
+    for lock in sorted(base.glob("*.lock")):
+        handle = open(lock, "a")  # noqa: SIM115 (kept open: the lock lives as long as the job)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        _held.append(handle)
+        slot = base / lock.stem
+        return ZygoteSlot(socket=slot / "zygote.sock", runs=slot / "runs")
+    return None
+
+
+_held: list = []   # the locks this process holds
+
+
+class Zygotes:
+    """``count`` zygotes for kernels confined by ``mode`` (``"bwrap"`` or ``"none"``).
+
+    Parameters
+    ----------
+    count : int
+        How many at once: one per worker.
+    mode : str
+        The run's sandbox, as :func:`autograder.sandbox.choose_sandbox` chose it.
+    deny : tuple of Path
+        The course's folders no kernel may see (hidden in the zygote's sandbox
+        where a bound folder holds them).
+    memory_mb : int or None
+        The size of each sandbox's ``/tmp`` and ``/dev/shm`` (each kernel gets
+        its own memory limit from its policy).
+    """
+
+    def __init__(self, count: int, mode: str, deny=(), memory_mb: int | None = None):
+        if count <= 0:
+            raise ValueError(f"expected at least one zygote, got {count}")
+        self.count = count
+        self.mode = mode
+        self.deny = tuple(deny)
+        self.memory_mb = memory_mb
+        self.helpers = course_helpers()
+        self.base = Path(tempfile.mkdtemp(prefix="autograder-zygotes-")).resolve()
+        self.processes: dict[int, subprocess.Popen] = {}
+        self.started = 0   # zygotes started, the first ones included
+
+    def __enter__(self) -> Zygotes:
+        for number in range(self.count):
+            self._start(number)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _start(self, number: int) -> None:
+        slot = self.base / str(number)
+        if slot.exists():
+            shutil.rmtree(slot, ignore_errors=True)
+        runs, spare = slot / "runs", slot / "spare"
+        runs.mkdir(parents=True)
+        spare.mkdir()
+        (self.base / f"{number}.lock").touch()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(str(slot / "zygote.sock"))
+            listener.listen(8)
+            config = {"fd": listener.fileno(), "mode": self.mode, "runs": str(runs),
+                      "helpers": str(self.helpers) if self.helpers else None}
+            argv = [sys.executable, "-c", _BOOT, str(ZYGOTE), json.dumps(config)]
+            env = dict(os.environ, **KERNEL_ENV)
+            if self.mode == "bwrap":
+                policy = SandboxPolicy(work_dir=runs, deny=self.deny + (slot / "zygote.sock",),
+                                       memory_mb=self.memory_mb,
+                                       log_path=spare / "unused.log", mode="bwrap",
+                                       readable=default_readable())
+                inner = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
+                inner.update(KERNEL_ENV, HOME="/tmp")
+                command = bwrap_command(policy, inner)
+                argv = [command[0], "--as-pid-1", *command[1:], *argv]
+                env = {}
+            with open(slot / "zygote.log", "ab") as log:
+                self.processes[number] = subprocess.Popen(
+                    argv, env=env or None, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                    pass_fds=(listener.fileno(),), start_new_session=True, cwd=str(runs))
+            self.started += 1
+        finally:
+            listener.close()   # the zygote holds it: once it is gone, connecting is refused
+
+    def revive(self) -> None:
+        """Start again every zygote that has ended (and reap it)."""
+        for number, process in list(self.processes.items()):
+            if process.poll() is not None:
+                self._start(number)
+
+    def close(self) -> None:
+        """Stop every zygote (and with it every kernel it forked); remove their folders."""
+        for process in self.processes.values():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        self.processes.clear()
+        shutil.rmtree(self.base, ignore_errors=True)

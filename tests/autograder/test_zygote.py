@@ -1,0 +1,221 @@
+"""Kernels forked by a zygote (issue 13, section 3): faster, and nothing passes between them.
+
+One worker, so one zygote, grades the students in turn. The first leaves
+everything a notebook can leave behind without breaking out of its kernel;
+the next ones earn full marks only if they find none of it. Their kernels
+print where they came from, which shows they were forked by the same zygote.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.sandbox import SandboxPolicy, choose_sandbox, install_kernelspec
+from autograder.zygotes import Zygotes, take_slot
+
+from . import factories as F
+from .conftest import grade_cli, run_reaped, write_submission
+
+pytestmark = pytest.mark.slow
+
+SANDBOX = choose_sandbox("auto")[0]
+SHARED = ["/tmp", "/dev/shm"] if SANDBOX == "bwrap" else []
+
+# Everything the first student leaves: a global, a builtin, the process's
+# environment, the course's module, numpy's random state, matplotlib's settings,
+# files in the shared folders of the sandbox, and a thread that keeps running.
+LEAVE = f'''
+import builtins, os, threading, time
+import numpy as np, matplotlib, helpers
+LEFT_BEHIND = 1
+builtins.LEFT_BEHIND = 1
+os.environ["LEFT_BEHIND"] = "1"
+helpers.LEFT_BEHIND = 1
+np.random.seed(1234)
+matplotlib.rcParams["lines.linewidth"] = 17.0
+for folder in {SHARED!r}:
+    with open(os.path.join(folder, "left-behind.txt"), "w") as handle:
+        handle.write("1")
+threading.Thread(target=lambda: time.sleep(3600), daemon=True).start()
+print("KERNEL", os.getpid(), os.getppid())
+
+def add(a, b):
+    return a + b
+'''
+
+# What the next students check: right answers only when nothing is left.
+CHECK = f'''
+import builtins, os, json
+import numpy as np, matplotlib, helpers
+found = []
+if "LEFT_BEHIND" in globals(): found.append("global")
+if hasattr(builtins, "LEFT_BEHIND"): found.append("builtin")
+if "LEFT_BEHIND" in os.environ: found.append("environment")
+if hasattr(helpers, "LEFT_BEHIND"): found.append("helpers")
+if matplotlib.rcParams["lines.linewidth"] == 17.0: found.append("matplotlib")
+for folder in {SHARED!r}:
+    if os.path.exists(os.path.join(folder, "left-behind.txt")): found.append(folder)
+print("FOUND", json.dumps(found))
+print("KERNEL", os.getpid(), os.getppid())
+
+def add(a, b):
+    return a + b if not found else a - b
+'''
+
+
+def _kernel_lines(out: Path, student: str) -> list[str]:
+    nb = nbformat.read(str(out / "autograded" / student / F.ASSIGNMENT / f"{F.NOTEBOOK}.ipynb"),
+                       as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    return [line for line in text.splitlines() if line.startswith(("KERNEL", "FOUND"))]
+
+
+@pytest.fixture(scope="module")
+def graded(released, course, tmp_path_factory):
+    root = tmp_path_factory.mktemp("zygote-class")
+    write_submission(root, "a-leaves", F.student_notebook(released, dict(F.RIGHT, add=LEAVE)))
+    for student in ("b-checks", "c-checks"):
+        write_submission(root, student, F.student_notebook(released, dict(F.RIGHT, add=CHECK)))
+    out = tmp_path_factory.mktemp("zygote-out")
+    run = run_reaped(grade_cli("grade", root, "--course", course, "--out", out, "--workers", 1,
+                               "--timeout", 60), timeout=300)
+    assert run.returncode == 0, run.stderr
+    with open(out / "grades.csv", newline="") as handle:
+        rows = {r["student_id"]: r for r in csv.DictReader(handle)}
+    return out, rows
+
+
+def test_nothing_one_submission_leaves_reaches_the_next(graded):
+    out, rows = graded
+    assert {s: rows[s]["score"] for s in rows} == {
+        "a-leaves": "3", "b-checks": "3", "c-checks": "3"}
+    for student in ("b-checks", "c-checks"):
+        assert 'FOUND []' in _kernel_lines(out, student)
+
+
+def test_the_kernels_came_from_one_zygote(graded):
+    out, _ = graded
+    kernels = [next(line.split()[1:] for line in _kernel_lines(out, s) if line.startswith("KERNEL"))
+               for s in ("a-leaves", "b-checks", "c-checks")]
+    pids = [int(pid) for pid, _ in kernels]
+    parents = {int(parent) for _, parent in kernels}
+    assert len(parents) == 1, kernels   # one parent: the zygote
+    if SANDBOX == "bwrap":
+        # PID 1 of one namespace, which keeps counting: not a new sandbox per kernel.
+        assert parents == {1} and pids == sorted(pids) and len(set(pids)) == 3, kernels
+    else:
+        assert parents != {os.getpid()}
+
+
+def _relay(slot, policy: SandboxPolicy, folder: Path) -> subprocess.Popen:
+    """Start a kernel through the relay, as jupyter_client would, without a client."""
+    from jupyter_client.connect import write_connection_file
+
+    connection, _ = write_connection_file(str(policy.channel_dir / "connection.json"),
+                                          transport="ipc" if SANDBOX == "bwrap" else "tcp",
+                                          ip=str(policy.channel_dir / "kernel")
+                                          if SANDBOX == "bwrap" else "127.0.0.1")
+    name = install_kernelspec(policy, folder / "kernels", {}, zygote=slot)
+    spec = json.loads((folder / "kernels" / name / "kernel.json").read_text())
+    argv = [a.replace("{connection_file}", connection) for a in spec["argv"]]
+    return subprocess.Popen(argv, env=dict(os.environ, **spec["env"]),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def _policy(slot, deny: Path) -> SandboxPolicy:
+    run = slot.new_run()
+    (run / "work").mkdir()
+    (run / "channel").mkdir()
+    return SandboxPolicy(work_dir=run / "work", deny=(deny,), memory_mb=512,
+                         log_path=run / "channel" / "violations.jsonl", mode=SANDBOX)
+
+
+def _kernels_of(zygote_pid: int) -> list[int]:
+    """Processes under the zygote's process (bubblewrap's, or the zygote itself)."""
+    found, todo = [], [zygote_pid]
+    while todo:
+        pid = todo.pop()
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                children = [int(p) for p in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
+def _wait_for(condition, seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_a_killed_relay_takes_its_kernel_and_the_zygote_serves_again(tmp_path):
+    """A job killed at its deadline kills its relay: the kernel goes, the zygote stays."""
+    with Zygotes(1, SANDBOX, (), 512) as zygotes:
+        slot = take_slot(zygotes.base)
+        top = zygotes.processes[0].pid
+        zygote_count = 1 if SANDBOX == "bwrap" else 0   # bubblewrap's child: the zygote
+        for attempt in range(2):
+            relay = _relay(slot, _policy(slot, tmp_path), tmp_path / str(attempt))
+            try:
+                assert _wait_for(lambda: len(_kernels_of(top)) > zygote_count, 30), \
+                    "the zygote forked no kernel"
+                os.kill(relay.pid, signal.SIGKILL)
+                relay.wait(10)
+                assert _wait_for(lambda: len(_kernels_of(top)) == zygote_count, 10), \
+                    "the kernel outlived its relay"
+            finally:
+                relay.kill()
+                relay.wait()
+        assert zygotes.processes[0].poll() is None and zygotes.started == 1
+
+
+def test_a_relay_without_a_zygote_says_so_and_exits(tmp_path):
+    """No zygote listening: the relay exits with UNAVAILABLE and the grader starts a kernel."""
+    from autograder.kernel_relay import UNAVAILABLE
+    from autograder.zygotes import RELAY
+
+    run = subprocess.run([sys.executable, "-I", "-S", str(RELAY), str(tmp_path / "none.sock"),
+                          "-", "run-x", "-f", str(tmp_path / "connection.json")],
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == UNAVAILABLE
+    assert "no zygote at" in run.stderr
+
+
+def test_a_job_whose_zygote_is_gone_starts_its_own_kernel(released, course, tmp_path):
+    """The kernel then starts from scratch: the same grade, only slower."""
+    from autograder import worker
+
+    with Zygotes(1, SANDBOX, (), 512) as zygotes:
+        zygotes.processes[0].kill()
+        zygotes.processes[0].wait()
+        slot = take_slot(zygotes.base)
+        submitted = write_submission(tmp_path / "class", "alice",
+                                     F.student_notebook(released, F.RIGHT))
+        from autograder.preprocessors.restorecells import SourceCells
+
+        source = worker.NotebookSource(
+            F.NOTEBOOK, SourceCells.from_notebook(nbformat.read(str(released), as_version=4)))
+        job = worker.Job("alice", F.ASSIGNMENT, files=worker.read_tree(submitted),
+                         sources=(source,), timeout=60, memory_mb=512, sandbox=SANDBOX)
+        outcome = worker._run_notebook(job, source, submitted, slot)
+    assert outcome.problems == [] and not outcome.grader_fault
+    nb = nbformat.reads(outcome.notebook, as_version=4)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert errors == []
