@@ -39,6 +39,7 @@ import importlib
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -164,6 +165,9 @@ def grade_on_worker(job, stamp: CourseStamp, limit: float):
     if differ:
         raise CourseMismatch(differ)
     job = dataclasses.replace(job, deny=tuple(dict.fromkeys(job.deny + _worker_deny())))
+    zygotes = _worker_zygotes(job)
+    if zygotes is not None:
+        job = dataclasses.replace(job, zygotes=str(zygotes.base))
     # A worker under a nanny is a daemonic process, which multiprocessing forbids to have
     # children; Dask's own ``distributed.worker.daemon: False`` lifts the same flag. Each
     # job process dies with its worker all the same (``die_with_parent``).
@@ -174,6 +178,39 @@ def grade_on_worker(job, stamp: CourseStamp, limit: float):
             ended = pool.wait()
             if ended:
                 return ended[0][1]
+
+
+_zygotes_lock = threading.Lock()
+_zygotes: dict = {}   # on a worker: (sandbox, deny, memory) -> its Zygotes
+
+
+def _worker_zygotes(job):
+    """This worker's kernel zygotes for ``job``'s limits (one per thread), started on first use.
+
+    They outlive the task, as the fork server does, and die with the worker; one
+    that has ended is started again here, before the job that needs it.
+    """
+    from .zygotes import Zygotes, zygotes_wanted
+
+    if not zygotes_wanted():
+        return None
+    key = (job.sandbox, job.deny, job.memory_mb)
+    with _zygotes_lock:
+        zygotes = _zygotes.get(key)
+        if zygotes is None:
+            for old in _zygotes.values():   # another run's limits: one set at a time
+                old.close()
+            _zygotes.clear()
+            threads = 1
+            with contextlib.suppress(ValueError, ImportError):
+                from distributed import get_worker
+
+                threads = max(1, int(get_worker().state.nthreads))
+            zygotes = _zygotes[key] = Zygotes(threads, job.sandbox, job.deny,
+                                              job.memory_mb).__enter__()
+        else:
+            zygotes.revive()
+    return zygotes
 
 
 def _sandbox_on_worker(requested: str):
