@@ -152,8 +152,9 @@ def _empty(folder: str, keep: str = "", mounts: frozenset = frozenset()) -> list
 class Zygote:
     """The serving loop; ``sandboxed`` when it is PID 1 of a bubblewrap sandbox."""
 
-    def __init__(self, listener: socket.socket, config: dict, launcher):
+    def __init__(self, listener: socket.socket, config: dict, launcher, lifeline: int = -1):
         self.listener = listener
+        self.lifeline = lifeline
         self.config = config
         self.launcher = launcher
         self.sandboxed = config.get("mode") == "bwrap" and os.getpid() == 1
@@ -290,8 +291,11 @@ class Zygote:
             pidfd = None
         try:
             while True:
-                watched = [conn] + ([pidfd] if pidfd is not None else [])
+                watched = ([conn] + ([pidfd] if pidfd is not None else [])
+                           + ([self.lifeline] if self.lifeline >= 0 else []))
                 ready, _, _ = select.select(watched, [], [], 0.2 if pidfd is None else None)
+                if self.lifeline >= 0 and self.lifeline in ready:
+                    return None   # the grader is gone: the kernel goes too
                 if conn in ready:
                     try:
                         if not conn.recv(4096):
@@ -311,6 +315,8 @@ class Zygote:
         try:
             self.listener.close()
             conn.close()
+            if self.lifeline >= 0:
+                os.close(self.lifeline)
             os.setsid()
             for number in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
                 signal.signal(number, signal.SIG_DFL)
@@ -345,9 +351,12 @@ class Zygote:
 def main(argv: list[str] | None = None) -> None:
     """``kernel_zygote.py CONFIG``: serve kernels on the inherited listening socket.
 
-    CONFIG is JSON: ``fd`` (the listening socket), ``helpers`` (the course's
-    package folder), ``mode`` (``"bwrap"`` or ``"none"``), ``runs`` (the folder
-    where the grader makes each run's folders, emptied between kernels).
+    CONFIG is JSON: ``fd`` (the listening socket), ``lifeline`` (the read end of
+    a pipe whose write end only the grader holds: at its end of file the grader
+    is gone and so is the zygote; as PID 1 of its namespace the zygote would
+    otherwise outlive bubblewrap), ``helpers`` (the course's package folder),
+    ``mode`` (``"bwrap"`` or ``"none"``), ``runs`` (the folder where the grader
+    makes each run's folders, emptied between kernels).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     config = json.loads(argv[0])
@@ -355,17 +364,24 @@ def main(argv: list[str] | None = None) -> None:
     launcher.die_with_parent()
     listener = socket.socket(fileno=int(config["fd"]))
     os.set_inheritable(listener.fileno(), False)
+    lifeline = int(config.get("lifeline", -1))
     _prctl(_PR_SET_DUMPABLE, 0)   # no kernel may trace the zygote or read its memory
     if os.getpid() != 1:
         _prctl(_PR_SET_CHILD_SUBREAPER, 1)   # orphans of a kernel come back here, to be killed
     launcher.prepare(config.get("helpers"))
-    zygote = Zygote(listener, config, launcher)
+    zygote = Zygote(listener, config, launcher, lifeline)
     left = zygote.leftovers()   # the runs folder may hold the first run's folder already
     if left:
         print(f"kernel zygote: its sandbox is not clean at the start ({left[0]})", file=sys.stderr)
         return
+    import select
+
     while True:
         try:
+            ready, _, _ = select.select([listener] + ([lifeline] if lifeline >= 0 else []),
+                                        [], [])
+            if lifeline in ready:
+                return   # the grader is gone
             conn, _ = listener.accept()
         except OSError as error:
             if error.errno == errno.EINTR:

@@ -115,6 +115,9 @@ class Zygotes:
         self.helpers = course_helpers()
         self.base = Path(tempfile.mkdtemp(prefix="autograder-zygotes-")).resolve()
         self.processes: dict[int, subprocess.Popen] = {}
+        # Each zygote holds the read end; only this process (and the jobs it forks)
+        # hold the write end, so a zygote sees end of file once the grader is gone.
+        self._lifeline_read, self._lifeline_write = os.pipe()
         self.started = 0   # zygotes started, the first ones included
 
     def __enter__(self) -> Zygotes:
@@ -137,7 +140,8 @@ class Zygotes:
         try:
             listener.bind(str(slot / "zygote.sock"))
             listener.listen(8)
-            config = {"fd": listener.fileno(), "mode": self.mode, "runs": str(runs),
+            config = {"fd": listener.fileno(), "lifeline": self._lifeline_read,
+                      "mode": self.mode, "runs": str(runs),
                       "helpers": str(self.helpers) if self.helpers else None}
             argv = [sys.executable, "-c", _BOOT, str(ZYGOTE), json.dumps(config)]
             env = dict(os.environ, **KERNEL_ENV)
@@ -154,7 +158,8 @@ class Zygotes:
             with open(slot / "zygote.log", "ab") as log:
                 self.processes[number] = subprocess.Popen(
                     argv, env=env or None, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                    pass_fds=(listener.fileno(),), start_new_session=True, cwd=str(runs))
+                    pass_fds=(listener.fileno(), self._lifeline_read), start_new_session=True,
+                    cwd=str(runs))
             self.started += 1
         finally:
             listener.close()   # the zygote holds it: once it is gone, connecting is refused
@@ -167,6 +172,10 @@ class Zygotes:
 
     def close(self) -> None:
         """Stop every zygote (and with it every kernel it forked); remove their folders."""
+        for fd in (self._lifeline_write, self._lifeline_read):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._lifeline_write = self._lifeline_read = -1
         for process in self.processes.values():
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)

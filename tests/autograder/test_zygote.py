@@ -219,3 +219,12 @@ def test_a_job_whose_zygote_is_gone_starts_its_own_kernel(released, course, tmp_
     nb = nbformat.reads(outcome.notebook, as_version=4)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o["output_type"] == "error"]
     assert errors == []
+
+
+def test_a_zygote_ends_when_its_grader_is_gone():
+    """The grader's end of the lifeline closes (it died): the zygote, and its sandbox, end."""
+    with Zygotes(1, SANDBOX, (), 512) as zygotes:
+        time.sleep(0.5)
+        os.close(zygotes._lifeline_write)
+        zygotes._lifeline_write = -1
+        zygotes.processes[0].wait(timeout=30)
