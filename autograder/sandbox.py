@@ -383,6 +383,7 @@ def kernel_manager_for(kernels_dir: str | os.PathLike, kernel_name: str,
     from jupyter_client.manager import AsyncKernelManager
 
     specs = KernelSpecManager(kernel_dirs=[str(kernels_dir)])
+    kwargs.setdefault("client_class", "autograder.kernelclient.ReadyClient")
     if policy is not None:
         kwargs.setdefault("connection_file", str(policy.channel_dir / "connection.json"))
     if policy is not None and policy.mode == "bwrap":

@@ -67,8 +67,16 @@ class SandboxExecute(TrackedExecute):
                 if close is not None:
                     close()
                 self._judge_client.stop_channels()
-            # nbclient leaves a kernel it did not start running: stop it here.
+            # nbclient leaves a kernel it did not start running: stop it here. It is
+            # killed at once and waited for (jupyter_client would poll every 0.1 s).
             if km is not None and km.has_kernel:
+                process = getattr(km.provisioner, "process", None)
+                if process is not None and process.poll() is None:
+                    try:
+                        run_sync(km.provisioner.kill)()
+                        process.wait(timeout=10)
+                    except Exception:  # noqa: BLE001 (shutdown_kernel below tries again)
+                        pass
                 try:
                     run_sync(km.shutdown_kernel)(now=True)
                 except Exception:  # noqa: BLE001 (a kernel dead before its channels opened)
