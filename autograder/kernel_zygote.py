@@ -238,6 +238,12 @@ class Zygote:
         except (OSError, ValueError) as error:
             _send(conn, {"error": f"unreadable request ({error})"})
             return True
+        if request.get("ping") and not fds:
+            # A job that has just taken this zygote: answered only now that the previous
+            # job's kernel is dead and the sandbox empty, before the new job makes its
+            # run's folder (which a kernel still alive could otherwise read).
+            _send(conn, {"idle": True})
+            return True
         try:
             problem = self._check(request, fds)
             if problem:

@@ -65,11 +65,15 @@ class ZygoteSlot:
         return Path(tempfile.mkdtemp(prefix="run-", dir=self.runs))
 
 
-def take_slot(base: str | os.PathLike) -> ZygoteSlot | None:
+def take_slot(base: str | os.PathLike, wait: float = 60.0) -> ZygoteSlot | None:
     """Lock a free zygote of the run in ``base`` for this process's life; None if none is free.
 
     The lock (``flock``) goes with the process: a job killed at its deadline
-    frees its zygote, which has killed the job's kernel by then.
+    frees its zygote at once. So the zygote is asked first whether it is idle,
+    and answers only once the previous job's kernel is dead and its sandbox
+    empty: nothing of this job is written where that kernel could read it.
+    None too when the zygote does not answer within ``wait`` seconds (it has
+    ended): the job then starts its kernels from scratch.
     """
     base = Path(base)
     for lock in sorted(base.glob("*.lock")):
@@ -81,8 +85,26 @@ def take_slot(base: str | os.PathLike) -> ZygoteSlot | None:
             continue
         _held.append(handle)
         slot = base / lock.stem
+        if not _idle(slot / "zygote.sock", wait):
+            return None
         return ZygoteSlot(socket=slot / "zygote.sock", runs=slot / "runs")
     return None
+
+
+def _idle(path: Path, wait: float) -> bool:
+    """True once the zygote listening at ``path`` says it is idle."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(wait)
+        try:
+            conn.connect(str(path))
+            conn.sendall(json.dumps({"ping": True}).encode() + b"\n")
+            answer = conn.makefile("rb").readline()
+        except OSError:
+            return False
+    try:
+        return json.loads(answer).get("idle") is True
+    except ValueError:
+        return False
 
 
 _held: list = []   # the locks this process holds

@@ -21,7 +21,7 @@ import nbformat
 import pytest
 
 from autograder.sandbox import SandboxPolicy, choose_sandbox, install_kernelspec
-from autograder.zygotes import Zygotes, take_slot
+from autograder.zygotes import Zygotes, ZygoteSlot, _idle, take_slot
 
 from . import factories as F
 from .conftest import grade_cli, run_reaped, write_submission
@@ -205,7 +205,9 @@ def test_a_job_whose_zygote_is_gone_starts_its_own_kernel(released, course, tmp_
     with Zygotes(1, SANDBOX, (), 512) as zygotes:
         zygotes.processes[0].kill()
         zygotes.processes[0].wait()
-        slot = take_slot(zygotes.base)
+        assert take_slot(zygotes.base, wait=5) is None   # it does not answer: no zygote
+        slot = ZygoteSlot(socket=zygotes.base / "0" / "zygote.sock",
+                          runs=zygotes.base / "0" / "runs")
         submitted = write_submission(tmp_path / "class", "alice",
                                      F.student_notebook(released, F.RIGHT))
         from autograder.preprocessors.restorecells import SourceCells
@@ -228,3 +230,22 @@ def test_a_zygote_ends_when_its_grader_is_gone():
         os.close(zygotes._lifeline_write)
         zygotes._lifeline_write = -1
         zygotes.processes[0].wait(timeout=30)
+
+
+def test_a_zygote_says_it_is_idle_only_once_the_previous_kernel_is_dead(tmp_path):
+    """The next job's files are written only after the last job's kernel is gone."""
+    with Zygotes(1, SANDBOX, (), 512) as zygotes:
+        slot = take_slot(zygotes.base)
+        assert slot is not None
+        relay = _relay(slot, _policy(slot, tmp_path), tmp_path / "kernel")
+        try:
+            top = zygotes.processes[0].pid
+            zygote_count = 1 if SANDBOX == "bwrap" else 0
+            assert _wait_for(lambda: len(_kernels_of(top)) > zygote_count, 30)
+            assert not _idle(slot.socket, wait=1.0)   # busy with the kernel
+            os.kill(relay.pid, signal.SIGKILL)
+            assert _idle(slot.socket, wait=30.0)
+            assert len(_kernels_of(top)) == zygote_count   # the kernel is dead by then
+        finally:
+            relay.kill()
+            relay.wait()
