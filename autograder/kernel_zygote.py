@@ -74,12 +74,20 @@ def _load(name: str):
 def _read_request(conn: socket.socket) -> tuple[dict, list[int]]:
     """One request: a JSON line, with the kernel's stdout and stderr descriptors."""
     data, fds, _, _ = socket.recv_fds(conn, 65536, 4)
-    while not data.endswith(b"\n"):
-        more = conn.recv(65536)
-        if not more or len(data) > REQUEST_LIMIT:
-            raise ValueError("an incomplete request")
-        data += more
-    return json.loads(data), list(fds)
+    try:
+        while not data.endswith(b"\n"):
+            more = conn.recv(65536)
+            if not more or len(data) > REQUEST_LIMIT:
+                raise ValueError("an incomplete request")
+            data += more
+        request = json.loads(data)
+        if not isinstance(request, dict):
+            raise ValueError("a request is a JSON object")
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+    return request, list(fds)
 
 
 def _send(conn: socket.socket, message: dict) -> None:
