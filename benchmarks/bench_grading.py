@@ -356,7 +356,10 @@ def main(argv: list[str] | None = None) -> int:
             sys.path.insert(0, str(ROOT))
             from tests.dask_cluster import start_cluster
 
-            cluster = start_cluster(work / "dask", args.cluster_workers, course=ROOT)
+            # The workers' kernels get the environment the local kernels get from _env():
+            # without it they encode every figure as PNG and the local ones do not.
+            cluster = start_cluster(work / "dask", args.cluster_workers, course=ROOT,
+                                    env={"MPLBACKEND": _env()["MPLBACKEND"]})
             runs["cold"], runs["warm"] = [], []
         try:
             if cluster is not None:   # its workers' first run: fork servers start, imports
