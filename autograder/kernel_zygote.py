@@ -341,6 +341,12 @@ class Zygote:
             for fd in (null, *fds):
                 os.close(fd)
             _prctl(_PR_SET_DUMPABLE, 1)   # the kernel's /proc/self is its own, as usual
+            # A forked kernel would share the zygote's random state with every other one;
+            # a kernel started anew seeds from the system's entropy, so this one does too
+            # (Python's `random` reseeds itself in a forked child; numpy's legacy global
+            # state exists once something has imported numpy.random).
+            if "numpy.random" in sys.modules:
+                sys.modules["numpy.random"].seed()
             self.launcher.die_with_parent()
             os.environ.clear()
             os.environ.update({str(k): str(v) for k, v in request["env"].items()})

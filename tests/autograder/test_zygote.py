@@ -4,6 +4,9 @@ One worker, so one zygote, grades the students in turn. The first leaves
 everything a notebook can leave behind without breaking out of its kernel;
 the next ones earn full marks only if they find none of it. Their kernels
 print where they came from, which shows they were forked by the same zygote.
+The other tests start kernels through the relay by hand: a relay that dies
+takes its kernel along, a zygote answers "idle" only once that kernel is dead,
+a job without a zygote starts its own kernel, and a zygote ends with its grader.
 """
 
 from __future__ import annotations
@@ -63,9 +66,12 @@ if hasattr(builtins, "LEFT_BEHIND"): found.append("builtin")
 if "LEFT_BEHIND" in os.environ: found.append("environment")
 if hasattr(helpers, "LEFT_BEHIND"): found.append("helpers")
 if matplotlib.rcParams["lines.linewidth"] == 17.0: found.append("matplotlib")
+if np.random.randint(2**31) == np.random.RandomState(1234).randint(2**31): found.append("numpy")
 for folder in {SHARED!r}:
     if os.path.exists(os.path.join(folder, "left-behind.txt")): found.append(folder)
 print("FOUND", json.dumps(found))
+import random
+print("RANDOM", np.random.randint(2**31), random.getrandbits(31))
 print("KERNEL", os.getpid(), os.getppid())
 
 def add(a, b):
@@ -77,7 +83,7 @@ def _kernel_lines(out: Path, student: str) -> list[str]:
     nb = nbformat.read(str(out / "autograded" / student / F.ASSIGNMENT / f"{F.NOTEBOOK}.ipynb"),
                        as_version=4)
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
-    return [line for line in text.splitlines() if line.startswith(("KERNEL", "FOUND"))]
+    return [line for line in text.splitlines() if line.startswith(("KERNEL", "FOUND", "RANDOM"))]
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +107,15 @@ def test_nothing_one_submission_leaves_reaches_the_next(graded):
         "a-leaves": "3", "b-checks": "3", "c-checks": "3"}
     for student in ("b-checks", "c-checks"):
         assert 'FOUND []' in _kernel_lines(out, student)
+
+
+def test_forked_kernels_draw_different_random_numbers(graded):
+    """As kernels started anew do: each seeds from the system's entropy, not the zygote's state."""
+    out, _ = graded
+    draws = [next(line for line in _kernel_lines(out, s) if line.startswith("RANDOM"))
+             for s in ("b-checks", "c-checks")]
+    numpy_draws, python_draws = zip(*(line.split()[1:] for line in draws), strict=True)
+    assert numpy_draws[0] != numpy_draws[1] and python_draws[0] != python_draws[1], draws
 
 
 def test_the_kernels_came_from_one_zygote(graded):
