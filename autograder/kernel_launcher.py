@@ -400,11 +400,21 @@ def launch(policy: dict, argv: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Apply the policy in ``AUTOGRADER_SANDBOX`` and start ipykernel with ``argv``."""
+    """Apply the policy in ``AUTOGRADER_SANDBOX`` and start ipykernel with ``argv``.
+
+    ``--zygote CONFIG`` instead makes this process a kernel zygote
+    (:mod:`autograder.kernel_zygote`), which forks a kernel per request.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--zygote"]:
+        import types
+
+        this = types.SimpleNamespace(prepare=prepare, launch=launch,
+                                     die_with_parent=die_with_parent, POLICY_ENV=POLICY_ENV)
+        _load("kernel_zygote").main(argv[1:], this)
+        return
     die_with_parent()
     policy = json.loads(os.environ[POLICY_ENV])
-    set_memory_limit(policy.get("memory_mb"))
     prepare(policy.get("helpers"))
     launch(policy, argv)
 

@@ -60,17 +60,6 @@ def _prctl(option: int, value: int) -> None:
     ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
 
 
-def _load(name: str):
-    """autograder/<name>.py, loaded by path, as the kernel launcher loads its neighbours."""
-    import importlib.util
-
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"_autograder_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _read_request(conn: socket.socket) -> tuple[dict, list[int]]:
     """One request: a JSON line, with the kernel's stdout and stderr descriptors."""
     data, fds, _, _ = socket.recv_fds(conn, 65536, 4)
@@ -368,8 +357,12 @@ class Zygote:
                 os._exit(code)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """``kernel_zygote.py CONFIG``: serve kernels on the inherited listening socket.
+def main(argv: list[str], launcher) -> None:
+    """Serve kernels on the inherited listening socket; ``argv`` is ``[CONFIG]``.
+
+    Started as ``kernel_launcher.py --zygote CONFIG``: ``launcher`` is the kernel
+    launcher that loaded this file by path (its ``prepare``, ``launch``,
+    ``die_with_parent`` and ``POLICY_ENV``).
 
     CONFIG is JSON: ``fd`` (the listening socket), ``lifeline`` (the read end of
     a pipe whose write end only the grader holds: at its end of file the grader
@@ -378,9 +371,7 @@ def main(argv: list[str] | None = None) -> None:
     ``mode`` (``"bwrap"`` or ``"none"``), ``runs`` (the folder where the grader
     makes each run's folders, emptied between kernels).
     """
-    argv = list(sys.argv[1:] if argv is None else argv)
     config = json.loads(argv[0])
-    launcher = _load("kernel_launcher")
     launcher.die_with_parent()
     listener = socket.socket(fileno=int(config["fd"]))
     os.set_inheritable(listener.fileno(), False)
@@ -412,6 +403,3 @@ def main(argv: list[str] | None = None) -> None:
         if not serving:
             return
 
-
-if __name__ == "__main__":
-    main()

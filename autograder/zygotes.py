@@ -30,6 +30,7 @@ from pathlib import Path
 
 from .sandbox import (
     _BOOT,
+    _LAUNCHER,
     KERNEL_ENV,
     PASSED_ENV,
     SandboxPolicy,
@@ -44,7 +45,6 @@ __all__ = ["Zygotes", "ZygoteSlot", "take_slot", "ZYGOTES_ENV", "zygotes_wanted"
 ZYGOTES_ENV = "AUTOGRADER_ZYGOTES"
 
 _HERE = Path(__file__).resolve().parent
-ZYGOTE = _HERE / "kernel_zygote.py"
 RELAY = _HERE / "kernel_relay.py"
 
 
@@ -165,7 +165,7 @@ class Zygotes:
             config = {"fd": listener.fileno(), "lifeline": self._lifeline_read,
                       "mode": self.mode, "runs": str(runs),
                       "helpers": str(self.helpers) if self.helpers else None}
-            argv = [sys.executable, "-c", _BOOT, str(ZYGOTE), json.dumps(config)]
+            argv = [sys.executable, "-c", _BOOT, str(_LAUNCHER), "--zygote", json.dumps(config)]
             env = dict(os.environ, **KERNEL_ENV)
             if self.mode == "bwrap":
                 policy = SandboxPolicy(work_dir=runs, deny=self.deny + (slot / "zygote.sock",),

@@ -234,23 +234,18 @@ def per_submission(timings: list[Timing]) -> str:
 def time_bare(nb, folder: Path) -> float:
     """The notebook in a plain ipykernel through nbclient, as the grader's kernel would run it
     (``NBGRADER_EXECUTION=autograde``: fast mode), with no grader around it; seconds."""
+    from unittest import mock
+
     from nbclient import NotebookClient
 
-    env = dict(os.environ, NBGRADER_EXECUTION="autograde", **_KERNEL_THREADS)
+    from autograder.sandbox import KERNEL_ENV
+
     start = time.perf_counter()
     client = NotebookClient(nb, timeout=60, kernel_name="python3",
                             resources={"metadata": {"path": str(folder)}})
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
+    with mock.patch.dict(os.environ, NBGRADER_EXECUTION="autograde", **KERNEL_ENV):
         client.execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
     return time.perf_counter() - start
-
-
-_KERNEL_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def time_layers(repeats: int) -> str:

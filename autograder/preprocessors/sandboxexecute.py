@@ -73,17 +73,14 @@ class SandboxExecute(TrackedExecute):
                 process = getattr(km.provisioner, "process", None)
                 if process is not None and process.poll() is None:
                     try:
-                        run_sync(km.provisioner.kill)()
-                        process.wait(timeout=10)
-                    except Exception:  # noqa: BLE001 (shutdown_kernel below tries again)
-                        pass
-                try:
+                        run_sync(km.provisioner.kill)()   # its process group
+                    except Exception:  # noqa: BLE001 (the process alone, then)
+                        process.kill()
+                    process.wait(timeout=10)
+                try:   # the kernel is gone: what is left is its connection file and ports
                     run_sync(km.shutdown_kernel)(now=True)
                 except Exception:  # noqa: BLE001 (a kernel dead before its channels opened)
-                    process = getattr(km.provisioner, "process", None)
-                    if process is not None and process.poll() is None:
-                        process.kill()
-                        process.wait()
+                    pass
 
     kernel_log = Unicode(
         "", help="File that receives the kernel process's own output (default: discarded)."
