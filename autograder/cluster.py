@@ -167,7 +167,7 @@ def grade_on_worker(job, stamp: CourseStamp, limit: float):
     job = dataclasses.replace(job, deny=tuple(dict.fromkeys(job.deny + _worker_deny())))
     zygotes = _worker_zygotes(job)
     if zygotes is not None:
-        job = dataclasses.replace(job, zygotes=str(zygotes.base))
+        job = zygotes.assign(job)
     # A worker under a nanny is a daemonic process, which multiprocessing forbids to have
     # children; Dask's own ``distributed.worker.daemon: False`` lifts the same flag. Each
     # job process dies with its worker all the same (``die_with_parent``).
@@ -188,7 +188,7 @@ def _worker_zygotes(job):
     """This worker's kernel zygotes for ``job``'s limits (one per thread), started on first use.
 
     They outlive the task, as the fork server does, and die with the worker; one
-    that has ended is started again here, before the job that needs it.
+    that has ended is started again by :meth:`Zygotes.assign`, before the job.
     """
     from .zygotes import Zygotes, zygotes_wanted
 
@@ -208,8 +208,6 @@ def _worker_zygotes(job):
                 threads = max(1, int(get_worker().state.nthreads))
             zygotes = _zygotes[key] = Zygotes(threads, job.sandbox, job.deny,
                                               job.memory_mb).__enter__()
-        else:
-            zygotes.revive()
     return zygotes
 
 

@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import shutil
 import signal
@@ -265,8 +264,7 @@ class _WithZygotes:
         return getattr(self.pool, name)
 
     def start(self, key, job: Job, limit: float) -> None:
-        self.zygotes.revive()
-        self.pool.start(key, dataclasses.replace(job, zygotes=str(self.zygotes.base)), limit)
+        self.pool.start(key, self.zygotes.assign(job), limit)
 
 
 @dataclass(frozen=True)

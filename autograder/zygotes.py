@@ -186,6 +186,13 @@ class Zygotes:
         finally:
             listener.close()   # the zygote holds it: once it is gone, connecting is refused
 
+    def assign(self, job):
+        """``job`` (a :class:`autograder.worker.Job`) to run on these zygotes, every one running."""
+        import dataclasses
+
+        self.revive()
+        return dataclasses.replace(job, zygotes=str(self.base))
+
     def revive(self) -> None:
         """Start again every zygote that has ended (and reap it)."""
         for number, process in list(self.processes.items()):
