@@ -110,7 +110,12 @@ def test_nothing_one_submission_leaves_reaches_the_next(graded):
 
 
 def test_forked_kernels_draw_different_random_numbers(graded):
-    """As kernels started anew do: each seeds from the system's entropy, not the zygote's state."""
+    """As kernels started anew do: each seeds from the system's entropy, not the zygote's state.
+
+    Today it holds without the zygote's help (Python's ``random`` reseeds itself in a
+    fork, numpy 2 imports ``numpy.random`` on first use); it guards the reseed the
+    zygote makes should it ever import ``numpy.random`` before forking.
+    """
     out, _ = graded
     draws = [next(line for line in _kernel_lines(out, s) if line.startswith("RANDOM"))
              for s in ("b-checks", "c-checks")]
