@@ -24,10 +24,14 @@ The parent writes ``autograded/`` and scores into the gradebook, its only writer
 
 Faults: a worker process that dies while holding a task is Dask's to handle: the
 scheduler gives the task to another worker, up to its
-``distributed.scheduler.allowed-failures`` (3 by default); a submission that
-still kills every worker it lands on ends as one ``error`` row. A scheduler that
-goes away stops the run with :class:`ClusterError`; what was graded is in the
-journal, and the same command resumes.
+``distributed.scheduler.allowed-failures`` (3 by default). Dask counts a death
+against every task the worker held, the ones waiting behind the one that
+killed it too, so a task Dask gives up on (``KilledWorker``) may be a
+classmate's victim: it is graded once more, alone, with no other task of the
+run in flight, and only if a worker dies under it then too does it end as one
+``error`` row. A scheduler that goes away stops the run with
+:class:`ClusterError`; what was graded is in the journal, and the same command
+resumes.
 """
 
 from __future__ import annotations
@@ -225,6 +229,8 @@ class _Task:
     future: object
     deadline: float
     limit: float
+    job: object = None
+    alone: bool = False   # the second chance of a task Dask gave up on: nothing else in flight
 
 
 class ClusterPool:
@@ -247,6 +253,8 @@ class ClusterPool:
         # sentence instead (ClusterError), so Dask's client is quiet while the pool is open.
         self._quiet = _Quiet("distributed")
         self.running: dict[Hashable, _Task] = {}
+        # Tasks Dask gave up on (KilledWorker), waiting to be graded alone: (key, job, limit)
+        self.suspects: list[tuple[Hashable, object, float]] = []
         self.stamp: CourseStamp | None = None
         self._capacity = (0.0, 1)  # (when read, threads)
         as_file = address.endswith(".json") or Path(address).is_file()
@@ -315,6 +323,8 @@ class ClusterPool:
     # -- the pool's calls -----------------------------------------------------------
     @property
     def has_room(self) -> bool:
+        if self.suspects or any(t.alone for t in self.running.values()):
+            return False   # a task Dask gave up on is graded alone first
         when, threads = self._capacity
         if time.monotonic() - when > 2:
             with contextlib.suppress(Exception):
@@ -323,8 +333,11 @@ class ClusterPool:
         return len(self.running) < self._capacity[1]
 
     def start(self, key: Hashable, job, limit: float) -> None:
-        if key in self.running:
+        if key in self.running or any(key == k for k, _, _ in self.suspects):
             raise ValueError(f"the job {key!r} is running already")
+        self._submit(key, job, limit, alone=False)
+
+    def _submit(self, key: Hashable, job, limit: float, alone: bool) -> None:
         if self.client.status != "running":
             raise self._gone()
         future = self.client.submit(grade_on_worker, job, self.stamp, limit, pure=False,
@@ -332,13 +345,19 @@ class ClusterPool:
                                         f"{os.urandom(4).hex()}")
         # The worker stops the job at ``limit``; this is the backstop for a task that is
         # neither running nor answering (requeued after a lost worker, a stuck worker).
-        self.running[key] = _Task(future, time.monotonic() + 2 * limit + 60, limit)
+        self.running[key] = _Task(future, time.monotonic() + 2 * limit + 60, limit, job, alone)
+
+    def _next_suspect(self) -> None:
+        """Once nothing else is in flight, grade the next task Dask gave up on, alone."""
+        if self.suspects and not self.running:
+            self._submit(*self.suspects.pop(0), alone=True)
 
     def wait(self, timeout: float | None = None) -> list[tuple[Hashable, object]]:
         from distributed import wait
         from distributed.client import FuturesCancelledError
         from distributed.scheduler import KilledWorker
 
+        self._next_suspect()
         if not self.running:
             return []
         if self.client.status != "running":
@@ -378,17 +397,24 @@ class ClusterPool:
                 raise ClusterError(f"the Dask cluster at {self.address} cannot load the grader's "
                                    f"tasks ({type(cause).__name__}: {first_line(cause)}); "
                                    "install the course on the scheduler and on every worker")
-            if isinstance(error, KilledWorker):
-                ended.append((key, Lost(first_line(error))))
+            if isinstance(error, KilledWorker) and not task.alone:
+                # Maybe only queued behind the task that killed its workers: graded again
+                # with nothing else in flight, where a death can only be its own doing.
+                self.suspects.append((key, task.job, task.limit))
+            elif isinstance(error, KilledWorker):
+                ended.append((key, Lost(f"{first_line(error)}; then it was graded alone, "
+                                        "and its worker stopped again")))
             else:
                 ended.append((key, Failed(f"{type(error).__name__}: {first_line(error)}")))
         if self.client.status != "running":
             raise self._gone()
+        self._next_suspect()
         return ended
 
     def stop_all(self) -> None:
         futures = [t.future for t in self.running.values()]
         self.running.clear()
+        self.suspects.clear()
         if futures and self.client.status == "running":
             with contextlib.suppress(Exception):
                 self.client.cancel(futures)

@@ -68,8 +68,8 @@ def _start(command: list[str], log: Path, env: dict) -> subprocess.Popen:
 
 def start_cluster(folder: Path, workers: int = 2, *, course: Path | None = None,
                   env: dict | None = None, preload: str | None = None,
-                  timeout: float = 60) -> Cluster:
-    """A scheduler and ``workers`` one-thread workers (each under a nanny), all running.
+                  timeout: float = 60, threads: int = 1) -> Cluster:
+    """A scheduler and ``workers`` workers of ``threads`` threads (each under a nanny), running.
 
     ``course`` becomes the workers' ``AUTOGRADER_COURSE``; ``env`` is added to
     every process's environment; ``preload`` is a module every worker imports.
@@ -91,7 +91,7 @@ def start_cluster(folder: Path, workers: int = 2, *, course: Path | None = None,
         worker_env = dict(base, **({"AUTOGRADER_COURSE": str(course)} if course else {}))
         for number in range(workers):
             command = ["dask", "worker", "--scheduler-file", str(cluster.scheduler_file),
-                       "--nthreads", "1", "--no-dashboard", "--name", f"worker-{number}"]
+                       "--nthreads", str(threads), "--no-dashboard", "--name", f"worker-{number}"]
             if preload:
                 command += ["--preload", preload]
             cluster.workers.append(_start(command, folder / f"worker-{number}.log", worker_env))

@@ -112,14 +112,50 @@ def test_a_killed_worker_costs_one_retry_and_a_worker_killer_one_error_row(
     assert rows[KILLS_EVERY_WORKER].status == "error"
     assert "every Dask worker that took this submission stopped" in rows[
         KILLS_EVERY_WORKER].reason
+    assert "then it was graded alone" in rows[KILLS_EVERY_WORKER].reason
     started = _started(faults)[before:]
-    assert started.count(KILLED_ONCE) == 2          # killed once, graded by the retry
-    assert started.count(KILLS_EVERY_WORKER) == 2   # both tries killed their worker
+    # Killed once, then graded: by Dask's retry, or (when Dask also counted against it a
+    # death it only waited behind) alone.
+    assert started.count(KILLED_ONCE) == 2
+    # Dask's two tries killed their workers, and so did both tries of it graded alone.
+    assert started.count(KILLS_EVERY_WORKER) == 4
     # one journal entry per student: nothing lost, nothing counted twice
     assert sorted(e["student_id"] for e in _journal(out)) == sorted(rows)
 
     again = grade_class(root, course, out, timeout=TIMEOUT, cluster=str(cluster.scheduler_file))
     assert (again.graded, again.reused) == (1, 4)   # only the grader's failure is tried again
+
+
+def test_a_submission_beside_the_one_that_kills_its_worker_is_graded_not_blamed(
+        course, released, tmp_path):
+    """Dask counts a worker's death against every task it held: graded alone, it is cleared.
+
+    One worker of two threads holds both tasks at once, so each death of the worker
+    under the killer counts against the honest submission too, and Dask gives up on
+    both (after 2 deaths here). Graded alone, the honest one gets its marks and
+    the killer its error row.
+    """
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    crowded = dask_cluster.start_cluster(
+        tmp_path / "dask", 1, course=course, preload=str(FAULTS), threads=2,
+        env={"DASK_FAULTS_DIR": str(faults),
+             "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"})
+    try:
+        root = tmp_path / "class"
+        for student in ("honest", KILLS_EVERY_WORKER):
+            write_submission(root, student, F.student_notebook(released, F.RIGHT))
+        result = grade_class(root, course, tmp_path / "grading", timeout=TIMEOUT,
+                             cluster=str(crowded.scheduler_file))
+    finally:
+        crowded.stop()
+    rows = {r.student_id: r for r in result.grades}
+    assert (rows["honest"].status, rows["honest"].score) == ("graded", 3), rows["honest"]
+    assert rows[KILLS_EVERY_WORKER].status == "error"
+    assert "then it was graded alone" in rows[KILLS_EVERY_WORKER].reason
+    started = _started(faults)
+    assert started.count(KILLS_EVERY_WORKER) == 4
+    assert started.count("honest") >= 2   # at least once beside the killer, once alone
 
 
 def test_a_worker_holding_another_course_refuses_before_anything_is_graded(

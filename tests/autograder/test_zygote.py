@@ -223,6 +223,10 @@ def test_a_job_whose_zygote_is_gone_starts_its_own_kernel(released, course, tmp_
     from autograder import worker
 
     with Zygotes(1, SANDBOX, (), 512) as zygotes:
+        # Once it serves, the zygote dies with the process that started it (bubblewrap,
+        # or the grader): killed before then, it lives on unreachable until the grader
+        # ends, as the next job's revive() starts another in a fresh folder.
+        assert _idle(zygotes.base / "0" / "zygote.sock", 60)
         zygotes.processes[0].kill()
         zygotes.processes[0].wait()
         assert take_slot(zygotes.base, wait=5) is None   # it does not answer: no zygote
