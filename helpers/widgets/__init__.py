@@ -28,7 +28,7 @@ from helpers.widgets.attention import (
     positional_encoding_figure,
     softmax_explorer,
     softmax_figure,
-    tempered_softmax,
+    tempered_weights,
 )
 from helpers.widgets.base import FINISH_MESSAGE, interactive_figure
 from helpers.widgets.convolution import (
@@ -120,7 +120,7 @@ __all__ = [
     "softmax_figure",
     "spectral_radius_explorer",
     "spectral_radius_figure",
-    "tempered_softmax",
+    "tempered_weights",
     "window_taps",
     "analogy_explorer",
     "analogy_figure",

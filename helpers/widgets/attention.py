@@ -1,6 +1,9 @@
 """Widgets and figures of notebook 05 (attention): softmax temperature and masks, attention maps,
 positional encodings, attention over an image's patches.
 
+The weights these figures show come from the notebook's own ``softmax``,
+passed in: this module holds no answer to the notebook's exercises.
+
 Each ``*_figure`` function is pure (parameters in, a new figure out) and is what
 the tests call; the wrappers only wire controls to it through
 :func:`helpers.widgets.base.interactive_figure`.
@@ -28,7 +31,7 @@ __all__ = [
     "positional_encoding_figure",
     "softmax_explorer",
     "softmax_figure",
-    "tempered_softmax",
+    "tempered_weights",
 ]
 
 DEFAULT_SCORES = (2.0, 1.0, 0.5, 3.0, -1.0, 0.0)
@@ -36,11 +39,13 @@ MATCH_COLOR = "magenta"
 OTHER_COLOR = "tab:blue"
 
 
-def tempered_softmax(scores, temperature=1.0, masked=()):
-    """softmax(scores / temperature) over a 1-D array, with the indices in ``masked`` hidden.
+def tempered_weights(softmax, scores, temperature=1.0, masked=()):
+    """``softmax(scores / temperature)`` over a 1-D array, the indices in ``masked`` hidden.
 
-    The reference the widgets use (independent of the notebook's exercise).
-    Hidden entries get weight exactly 0; hiding every entry is a ValueError.
+    ``softmax`` is the notebook's (``softmax(x, axis=-1, mask=None)``, ``mask``
+    True where attending is allowed): the widgets show what the student's own
+    function does. Bad scores or temperatures, and a softmax that returns
+    another shape, are ValueErrors naming the problem.
     """
     scores = np.asarray(scores, dtype=float)
     if scores.ndim != 1 or scores.size == 0:
@@ -49,17 +54,18 @@ def tempered_softmax(scores, temperature=1.0, masked=()):
         raise ValueError(f"temperature must be positive, got {temperature}")
     allowed = np.ones(scores.size, dtype=bool)
     allowed[list(masked)] = False
-    if not allowed.any():
-        raise ValueError("every entry is masked: no weights can sum to 1")
-    z = np.where(allowed, scores / temperature, -np.inf)
-    e = np.where(allowed, np.exp(z - z[allowed].max()), 0.0)
-    return e / e.sum()
+    weights = np.asarray(softmax(scores / temperature, mask=allowed), dtype=float)
+    if weights.shape != scores.shape:
+        raise ValueError(f"softmax returned shape {weights.shape} for scores of shape "
+                         f"{scores.shape}; it should keep the shape of its input")
+    return weights
 
 
-def softmax_figure(scores=DEFAULT_SCORES, temperature=1.0, masked=()):
-    """The scores and their softmax weights at one temperature, masked entries greyed out."""
+def softmax_figure(softmax, scores=DEFAULT_SCORES, temperature=1.0, masked=()):
+    """The scores and the weights the notebook's ``softmax`` gives them at one temperature,
+    masked entries greyed out."""
     scores = np.asarray(scores, dtype=float)
-    weights = tempered_softmax(scores, temperature, masked)
+    weights = tempered_weights(softmax, scores, temperature, masked)
     hidden = np.zeros(scores.size, dtype=bool)
     hidden[list(masked)] = True
     positions = np.arange(scores.size)
@@ -71,7 +77,8 @@ def softmax_figure(scores=DEFAULT_SCORES, temperature=1.0, masked=()):
     left.set_ylabel("score")
     right.bar(positions, weights, color=np.where(hidden, "0.8", "tab:orange"), gid="weights")
     right.set_ylim(0, 1)
-    entropy = -np.sum(weights[weights > 0] * np.log(weights[weights > 0]))
+    positive = weights[weights > 0]
+    entropy = -np.sum(positive * np.log(positive))
     right.set_title(f"softmax(x / {temperature:g}): max {weights.max():.2f}, entropy {entropy:.2f}")
     right.set_xlabel("position j")
     right.set_ylabel("weight")
@@ -81,12 +88,17 @@ def softmax_figure(scores=DEFAULT_SCORES, temperature=1.0, masked=()):
     return fig
 
 
-def softmax_explorer(scores=DEFAULT_SCORES, temperature=1.0):
-    """A temperature slider and a choice of masked positions over :func:`softmax_figure`."""
+def softmax_explorer(softmax, scores=DEFAULT_SCORES, temperature=1.0):
+    """A temperature slider and a choice of masked positions over :func:`softmax_figure`.
+
+    While the notebook's ``softmax`` raises ``NotImplementedError``, the
+    explorer asks to finish it.
+    """
     scores = tuple(float(s) for s in scores)
-    tempered_softmax(scores, temperature)
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
     return interactive_figure(
-        lambda temperature, masked: softmax_figure(scores, temperature, masked),
+        lambda temperature, masked: softmax_figure(softmax, scores, temperature, masked),
         temperature=widgets.FloatLogSlider(value=temperature, base=10, min=-2, max=2, step=0.1,
                                            description="temperature", continuous_update=False),
         masked=widgets.SelectMultiple(options=list(range(len(scores))), value=(),
@@ -309,15 +321,15 @@ def patch_features(image, patch=16):
     return (features - features.mean(axis=(0, 1))) / np.where(spread > 0, spread, 1.0)
 
 
-def patch_attention(image, query, patch=16, temperature=0.1, normalise=True):
+def patch_attention(image, query, softmax, patch=16, temperature=0.1, normalise=True):
     """Attention weights of the patch at ``query = (row, col)`` over all patches of the image.
 
     The query is that patch's feature vector, the keys are every patch's. With
     ``normalise`` each vector is scaled to length 1 first, so a score is the
     cosine of the angle between two patches' features: similarity, whatever their
     contrast. Without it, the score is the scaled dot product ``q . k / sqrt(d)``.
-    Returns the weights, ``softmax(scores / temperature)``, as an ndarray of
-    shape (rows, cols) that sums to 1.
+    Returns the weights, ``softmax(scores / temperature)`` by the notebook's
+    ``softmax``, as an ndarray of shape (rows, cols).
     """
     features = patch_features(image, patch)
     rows, cols, d = features.shape
@@ -330,13 +342,14 @@ def patch_attention(image, query, patch=16, temperature=0.1, normalise=True):
         scores = keys @ keys[r * cols + c]
     else:
         scores = keys @ features[r, c] / np.sqrt(d)
-    return tempered_softmax(scores, temperature).reshape(rows, cols)
+    return tempered_weights(softmax, scores, temperature).reshape(rows, cols)
 
 
-def patch_attention_figure(image, query=(2, 2), patch=16, temperature=0.1, normalise=True):
+def patch_attention_figure(image, softmax, query=(2, 2), patch=16, temperature=0.1,
+                           normalise=True):
     """The image with the query patch outlined, and the attention weights as a heat map over it."""
     image = np.asarray(image, dtype=float)
-    weights = patch_attention(image, query, patch, temperature, normalise)
+    weights = patch_attention(image, query, softmax, patch, temperature, normalise)
     rows, cols = weights.shape
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.4))
     for ax in (left, right):
@@ -357,12 +370,12 @@ def patch_attention_figure(image, query=(2, 2), patch=16, temperature=0.1, norma
     return fig
 
 
-def patch_attention_explorer(image, patch=16, temperature=0.1, normalise=True):
+def patch_attention_explorer(image, softmax, patch=16, temperature=0.1, normalise=True):
     """Sliders for the query patch and the temperature, a switch for normalising the features."""
     rows, cols = np.shape(image)[0] // patch, np.shape(image)[1] // patch
     return interactive_figure(
         lambda row, col, temperature, normalise: patch_attention_figure(
-            image, (row, col), patch, temperature, normalise),
+            image, softmax, (row, col), patch, temperature, normalise),
         row=widgets.IntSlider(value=rows // 2, min=0, max=rows - 1, description="query row",
                               continuous_update=False),
         col=widgets.IntSlider(value=cols // 2, min=0, max=cols - 1, description="query col",

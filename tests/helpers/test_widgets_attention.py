@@ -1,5 +1,5 @@
-"""helpers.widgets.attention: the reference softmax, attention maps, positional encodings,
-patch attention and the figures."""
+"""helpers.widgets.attention: tempered weights by the notebook's softmax, attention maps,
+positional encodings, patch attention and the figures."""
 
 import matplotlib
 
@@ -24,31 +24,57 @@ from helpers.widgets import (  # noqa: E402
     positional_encoding_figure,
     softmax_explorer,
     softmax_figure,
-    tempered_softmax,
+    tempered_weights,
 )
+from helpers.widgets.base import FINISH_MESSAGE  # noqa: E402
 
 
-def test_tempered_softmax_values_temperature_and_mask():
+def _softmax(x, axis=-1, mask=None):
+    """The softmax a finished notebook passes to the widgets (a test's own, not helpers')."""
+    x = np.asarray(x, dtype=float)
+    allowed = np.ones(x.shape, dtype=bool) if mask is None else np.broadcast_to(mask, x.shape)
+    z = np.where(allowed, x, -np.inf)
+    e = np.where(allowed, np.exp(z - z.max(axis=axis, keepdims=True)), 0.0)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _unfinished(x, axis=-1, mask=None):
+    raise NotImplementedError()
+
+
+def test_tempered_weights_divide_by_the_temperature_and_hide_the_masked():
     x = np.array([1.0, 2.0, 3.0])
     e = np.exp(x)
-    assert np.allclose(tempered_softmax(x), e / e.sum())
-    assert np.allclose(tempered_softmax(x, 2.0), np.exp(x / 2) / np.exp(x / 2).sum())
-    w = tempered_softmax(x, 1.0, masked=[2])
+    assert np.allclose(tempered_weights(_softmax, x), e / e.sum())
+    assert np.allclose(tempered_weights(_softmax, x, 2.0), np.exp(x / 2) / np.exp(x / 2).sum())
+    w = tempered_weights(_softmax, x, 1.0, masked=[2])
     assert w[2] == 0.0 and np.allclose(w[:2], e[:2] / e[:2].sum())
-    assert np.allclose(tempered_softmax([1000.0, 1001.0]), tempered_softmax([0.0, 1.0]))
-    assert np.allclose(tempered_softmax(x, 1e3), 1 / 3, atol=1e-3)
-    for bad in ({"scores": [], "temperature": 1.0}, {"scores": x, "temperature": 0.0},
-                {"scores": x, "temperature": 1.0, "masked": [0, 1, 2]}):
+    seen = []
+    tempered_weights(lambda z, mask: seen.append(mask) or z, x, 1.0, masked=[0])
+    assert seen[0].tolist() == [False, True, True]     # mask: True where attending is allowed
+    for bad in ({"scores": [], "temperature": 1.0}, {"scores": x, "temperature": 0.0}):
         with pytest.raises(ValueError):
-            tempered_softmax(**bad)
+            tempered_weights(_softmax, **bad)
+    with pytest.raises(ValueError, match=r"softmax returned shape \(1, 3\)"):
+        tempered_weights(lambda z, mask: z[None], x)
+    with pytest.raises(NotImplementedError):
+        tempered_weights(_unfinished, x)
 
 
-def test_softmax_figure_draws_the_weights():
-    fig = softmax_figure(DEFAULT_SCORES, 1.0, masked=(3,))
+def test_softmax_figure_draws_the_notebooks_weights():
+    fig = softmax_figure(_softmax, DEFAULT_SCORES, 1.0, masked=(3,))
     heights = np.array([p.get_height() for p in fig.axes[1].containers[0]])
-    assert np.allclose(heights, tempered_softmax(DEFAULT_SCORES, 1.0, masked=(3,)))
+    assert np.allclose(heights, tempered_weights(_softmax, DEFAULT_SCORES, 1.0, masked=(3,)))
     assert heights[3] == 0.0 and "softmax(x / 1)" in fig.axes[1].get_title()
     plt.close(fig)
+
+
+def test_the_softmax_widgets_ask_to_finish_an_unfinished_softmax():
+    photo = data.load_photo(64)
+    for box in (softmax_explorer(_unfinished), patch_attention_explorer(photo, _unfinished, 16)):
+        assert box.children[-1].outputs[0]["text"].strip() == FINISH_MESSAGE
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        softmax_explorer(_softmax, temperature=0)
 
 
 def _bar_heights(ax):
@@ -123,40 +149,41 @@ def test_patch_features_are_standardised_and_attention_sums_to_one():
     f = patch_features(photo, 16)
     assert f.shape == (4, 4, 4)
     assert np.allclose(f.mean(axis=(0, 1)), 0) and np.allclose(f.std(axis=(0, 1)), 1)
-    w = patch_attention(photo, (1, 2), patch=16, temperature=1.0, normalise=False)
+    w = patch_attention(photo, (1, 2), _softmax, patch=16, temperature=1.0, normalise=False)
     assert w.shape == (4, 4) and np.isclose(w.sum(), 1) and (w > 0).all()
     # without normalising: softmax of the scaled dot products with the query's features
     scores = f.reshape(-1, 4) @ f[1, 2] / 2
     assert np.allclose(w.ravel(), np.exp(scores) / np.exp(scores).sum())
     # a lower temperature concentrates the weight
-    assert patch_attention(photo, (1, 2), 16, 0.2, normalise=False).max() > w.max()
+    assert patch_attention(photo, (1, 2), _softmax, 16, 0.2, normalise=False).max() > w.max()
     with pytest.raises(ValueError):
-        patch_attention(photo, (4, 0), patch=16)
+        patch_attention(photo, (4, 0), _softmax, patch=16)
 
 
 def test_normalised_patch_attention_is_a_softmax_of_cosines():
     photo = data.load_photo(64)
     unit = patch_features(photo, 16).reshape(-1, 4)
     unit = unit / np.linalg.norm(unit, axis=1, keepdims=True)
-    w = patch_attention(photo, (1, 2), patch=16, temperature=0.1)
+    w = patch_attention(photo, (1, 2), _softmax, patch=16, temperature=0.1)
     cosines = unit @ unit[1 * 4 + 2]
     assert np.allclose(w.ravel(), np.exp(cosines / 0.1) / np.exp(cosines / 0.1).sum())
     assert w[1, 2] == w.max()                   # nothing is more like the query than itself
     # a brighter, higher-contrast copy of the image describes each patch in the same direction
-    assert np.allclose(patch_attention(0.2 + 0.5 * photo, (1, 2), patch=16, temperature=0.1), w)
+    assert np.allclose(patch_attention(0.2 + 0.5 * photo, (1, 2), _softmax, patch=16,
+                                       temperature=0.1), w)
 
 
 def test_patch_attention_figure_and_the_wrappers():
     photo = data.load_photo(64)
-    fig = patch_attention_figure(photo, (0, 1), patch=16)
+    fig = patch_attention_figure(photo, _softmax, (0, 1), patch=16)
     assert "query: patch (0, 1)" in fig.axes[0].get_title()
     assert "cosine" in fig.axes[1].get_title() and len(fig.axes) == 3       # with a colour bar
     plt.close(fig)
-    fig = patch_attention_figure(photo, (0, 1), patch=16, normalise=False)
+    fig = patch_attention_figure(photo, _softmax, (0, 1), patch=16, normalise=False)
     assert "dot product" in fig.axes[1].get_title()
     plt.close(fig)
     maps = np.stack([np.eye(3), np.eye(3)[::-1]])
-    for box in (softmax_explorer(), patch_attention_explorer(photo, patch=16),
+    for box in (softmax_explorer(_softmax), patch_attention_explorer(photo, _softmax, patch=16),
                 attention_step_explorer(np.eye(3), "abc", "abc"),
                 attention_example_explorer(maps, ["abc", "def"], ["xyz", "uvw"],
                                            [[0, 1, 2], [2, 1, 0]])):

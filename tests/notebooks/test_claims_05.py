@@ -130,14 +130,16 @@ def test_the_scale_keeps_the_softmax_from_saturating(seed):
     assert max(scaled) - min(scaled) < 0.05          # "whatever d"
 
 
-def test_the_temperature_moves_the_weights_between_one_hot_and_uniform():
+def test_the_temperature_moves_the_weights_between_one_hot_and_uniform(nb05):
     # "as tau -> 0 one-hot on the largest score; as tau -> infinity 1/T each; masked stay 0"
+    softmax = nb05["softmax"]
     scores = np.asarray(widgets.DEFAULT_SCORES)
-    cold = widgets.tempered_softmax(scores, 0.01)
+    cold = widgets.tempered_weights(softmax, scores, 0.01)
     assert cold.argmax() == scores.argmax() and cold.max() > 0.999
-    assert np.allclose(widgets.tempered_softmax(scores, 1000.0), 1 / scores.size, atol=1e-3)
+    assert np.allclose(widgets.tempered_weights(softmax, scores, 1000.0), 1 / scores.size,
+                       atol=1e-3)
     for tau in (0.01, 1.0, 100.0):
-        assert widgets.tempered_softmax(scores, tau, masked=[3])[3] == 0.0
+        assert widgets.tempered_weights(softmax, scores, tau, masked=[3])[3] == 0.0
 
 
 # ------------------------------------------------------------ section 13: image patches
@@ -146,13 +148,13 @@ def test_the_temperature_moves_the_weights_between_one_hot_and_uniform():
 QUERIES = [(1, 1), (4, 4), (6, 2)]
 
 
-def test_normalised_patch_attention_reads_what_looks_like_the_query():
+def test_normalised_patch_attention_reads_what_looks_like_the_query(nb05):
     # "what it reads points almost exactly the query's way; an average patch is unrelated"
     photo = data.load_photo(128)
     directions = widgets.patch_features(photo, 16)
     directions = directions / np.linalg.norm(directions, axis=-1, keepdims=True)
     for query in QUERIES:
-        w = widgets.patch_attention(photo, query, patch=16, temperature=0.1)
+        w = widgets.patch_attention(photo, query, nb05["softmax"], patch=16, temperature=0.1)
         read = np.tensordot(w, directions, axes=2)
         assert read @ directions[query] / np.linalg.norm(read) > 0.95
         assert abs((directions @ directions[query]).mean()) < 0.15
@@ -160,12 +162,13 @@ def test_normalised_patch_attention_reads_what_looks_like_the_query():
         assert 3 / w.size < w.max() < 0.9               # selective, not one-hot
 
 
-def test_unnormalised_dot_products_send_the_weight_to_a_few_long_vectors():
+def test_unnormalised_dot_products_send_the_weight_to_a_few_long_vectors(nb05):
     # "a few patches of the strongest contrast take nearly all the weight; the query almost none"
     photo = data.load_photo(128)
     tops = set()
     for query in QUERIES:
-        w = widgets.patch_attention(photo, query, patch=16, temperature=0.1, normalise=False)
+        w = widgets.patch_attention(photo, query, nb05["softmax"], patch=16, temperature=0.1,
+                                    normalise=False)
         assert w.max() > 0.5 and w[query] < 0.05
         tops.add(tuple(int(i) for i in np.unravel_index(np.argmax(w), w.shape)))
     assert len(tops) <= 2
