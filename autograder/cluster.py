@@ -162,12 +162,25 @@ def _worker_deny() -> tuple[Path, ...]:
 
 
 def grade_on_worker(job, stamp: CourseStamp, limit: float):
-    """A Dask task: run ``job`` on this worker as a local job runs, and say how it ended."""
-    from .worker import run_job
+    """A Dask task: run ``job`` on this worker as a local job runs, and say how it ended.
 
+    It raises only :class:`CourseMismatch`; anything else that goes wrong in it is
+    returned as :class:`~autograder.pool.Failed`. So an exception of any other
+    type on the task's future was raised by Dask around it (the task could not be
+    loaded, or its result not sent), never by the grading.
+    """
     differ = check_course(stamp)
     if differ:
         raise CourseMismatch(differ)
+    try:
+        return _grade_here(job, limit)
+    except Exception as error:  # noqa: BLE001 (the grader's fault, on this submission's row)
+        return Failed(f"{type(error).__name__}: {first_line(error)}")
+
+
+def _grade_here(job, limit: float):
+    from .worker import run_job
+
     job = dataclasses.replace(job, deny=tuple(dict.fromkeys(job.deny + _worker_deny())))
     zygotes = _worker_zygotes(job)
     if zygotes is not None:
@@ -391,12 +404,6 @@ class ClusterPool:
             if isinstance(error, CourseMismatch):
                 raise ClusterError(f"a worker joined the cluster that will not grade: {error}; "
                                    "give every worker the instructor's course")
-            if isinstance(error.__cause__, ImportError) or "deserializ" in str(error):
-                # Not this submission's doing: the scheduler or a worker lacks the grader.
-                cause = error.__cause__ or error
-                raise ClusterError(f"the Dask cluster at {self.address} cannot load the grader's "
-                                   f"tasks ({type(cause).__name__}: {first_line(cause)}); "
-                                   "install the course on the scheduler and on every worker")
             if isinstance(error, KilledWorker) and not task.alone:
                 # Maybe only queued behind the task that killed its workers: graded again
                 # with nothing else in flight, where a death can only be its own doing.
@@ -404,7 +411,14 @@ class ClusterPool:
             elif isinstance(error, KilledWorker):
                 ended.append((key, Lost(f"{first_line(error)}; then it was graded alone, "
                                         "and its worker stopped again")))
-            else:
+            elif _unloadable(error):
+                # Raised by Dask, not by the task (grade_on_worker returns its own errors):
+                # the scheduler or a worker cannot import the grader's code, for every task.
+                cause = error.__cause__ or error
+                raise ClusterError(f"the Dask cluster at {self.address} cannot load the grader's "
+                                   f"tasks ({type(cause).__name__}: {first_line(cause)}); "
+                                   "install the course on the scheduler and on every worker")
+            else:   # raised by Dask around this task alone: the grader's failure, on its row
                 ended.append((key, Failed(f"{type(error).__name__}: {first_line(error)}")))
         if self.client.status != "running":
             raise self._gone()
@@ -422,6 +436,14 @@ class ClusterPool:
     def _gone(self, error: BaseException | None = None) -> ClusterError:
         why = f" ({first_line(error)})" if error is not None and str(error) else ""
         return ClusterError(f"lost the Dask scheduler at {self.address}{why}")
+
+
+def _unloadable(error: BaseException) -> bool:
+    """An error (or its cause) of loading code: the module, or a name in it, is missing."""
+    import pickle
+
+    return any(isinstance(e, ImportError | AttributeError | pickle.UnpicklingError)
+               for e in (error, error.__cause__) if e is not None)
 
 
 class _Quiet:

@@ -68,20 +68,24 @@ def _start(command: list[str], log: Path, env: dict) -> subprocess.Popen:
 
 def start_cluster(folder: Path, workers: int = 2, *, course: Path | None = None,
                   env: dict | None = None, preload: str | None = None,
-                  timeout: float = 60, threads: int = 1) -> Cluster:
+                  timeout: float = 60, threads: int = 1,
+                  scheduler_preload: str | None = None) -> Cluster:
     """A scheduler and ``workers`` workers of ``threads`` threads (each under a nanny), running.
 
     ``course`` becomes the workers' ``AUTOGRADER_COURSE``; ``env`` is added to
-    every process's environment; ``preload`` is a module every worker imports.
+    every process's environment; ``preload`` is a module every worker imports,
+    ``scheduler_preload`` one the scheduler imports.
     """
     folder.mkdir(parents=True, exist_ok=True)
     base = {**os.environ, **(env or {})}
     # The workers' temporary folders and Dask's own files stay inside ``folder``.
     base["DASK_TEMPORARY_DIRECTORY"] = str(folder)
     base.pop("PYTEST_CURRENT_TEST", None)
-    cluster = Cluster(folder, _start(
-        ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-         "--scheduler-file", str(folder / "scheduler.json")], folder / "scheduler.log", base))
+    command = ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+               "--scheduler-file", str(folder / "scheduler.json")]
+    if scheduler_preload:
+        command += ["--preload", scheduler_preload]
+    cluster = Cluster(folder, _start(command, folder / "scheduler.log", base))
     try:
         deadline = time.monotonic() + timeout
         while not cluster.scheduler_file.exists():

@@ -179,6 +179,31 @@ def test_a_worker_holding_another_course_refuses_before_anything_is_graded(
     assert not _journal(tmp_path / "grading")
 
 
+def test_a_scheduler_that_cannot_load_the_grader_stops_the_run_in_one_sentence(
+        course, released, tmp_path):
+    """Every task would fail the same way: not a row per student, but one sentence."""
+    root = tmp_path / "class"
+    for student in ("alice", "bob"):
+        write_submission(root, student, F.student_notebook(released, F.RIGHT))
+    foreign = dask_cluster.start_cluster(
+        tmp_path / "dask", 1, course=course,
+        scheduler_preload=str(Path(__file__).with_name("dask_no_grader.py")))
+    try:
+        done = run_reaped(grade_cli("grade", root, "--course", course, "--out",
+                                    tmp_path / "grading", "--timeout", TIMEOUT,
+                                    "--cluster", foreign.address), timeout=300)
+    finally:
+        foreign.stop()
+    assert done.returncode != 0
+    assert done.stderr.strip().startswith(
+        f"autograder: the Dask cluster at {foreign.address} cannot load the grader's tasks"), \
+        done.stderr
+    assert "install the course on the scheduler and on every worker" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "grading" / "grades.csv").exists() or "alice" not in (
+        tmp_path / "grading" / "grades.csv").read_text()
+
+
 def test_losing_the_scheduler_stops_the_run_in_one_sentence_and_the_journal_resumes(
         course, released, tmp_path):
     root = tmp_path / "class"
