@@ -32,10 +32,13 @@ def _figure_output(fig):
     """A notebook ``display_data`` output holding ``fig`` as a PNG.
 
     Built by hand rather than through IPython's formatters so it works with
-    any matplotlib backend and outside a kernel (in tests).
+    any matplotlib backend and outside a kernel (in tests). The whole canvas is
+    saved: every figure function lays itself out to fit it (a test checks that
+    nothing is drawn outside), and ``bbox_inches="tight"`` would draw the figure
+    twice, up to 100 ms more per update.
     """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight")
+    fig.savefig(buffer, format="png")
     return {
         "output_type": "display_data",
         "data": {

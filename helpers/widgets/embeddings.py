@@ -69,7 +69,7 @@ def neighbours(E, words, target, similarity, k=10, exclude=()):
 def neighbours_figure(E, words, query, similarity, k=10):
     """The ``k`` nearest neighbours of ``query`` by cosine, as horizontal bars."""
     found = neighbours(E, words, query, similarity, k, exclude=(query,))
-    fig, ax = plt.subplots(figsize=(6, 0.35 * max(len(found), 3) + 1.2))
+    fig, ax = plt.subplots(figsize=(6, 0.35 * max(len(found), 3) + 1.4))
     names = [w for w, _ in found][::-1]
     values = [s for _, s in found][::-1]
     ax.barh(range(len(found)), values, color="tab:blue", gid="neighbours")
