@@ -24,10 +24,15 @@ def machine() -> str:
         pass
     blas = "unknown BLAS"
     try:
-        import numpy  # noqa: F401 (threadpoolctl sees only the libraries already loaded)
+        import numpy  # threadpoolctl sees only the libraries already loaded
         from threadpoolctl import threadpool_info
 
-        info = next((i for i in threadpool_info() if i.get("user_api") == "blas"), None)
+        # SciPy and others may load a BLAS of their own: name numpy's, the one shipped in
+        # (or next to) numpy's package folder, and the first one loaded when none is.
+        found = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+        home = os.path.dirname(numpy.__file__)
+        info = next((i for i in found if str(i.get("filepath", "")).startswith(home)),
+                    found[0] if found else None)
         if info:
             blas = f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')})"
     except ImportError:
@@ -35,7 +40,7 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, {blas}"
 
 
-def median_and_range(times: list[float]) -> tuple[float, str]:
-    """The median of ``times`` and their range as text ("-" for a single run)."""
-    spread = f"{min(times):.1f}-{max(times):.1f}" if len(times) > 1 else "-"
+def median_and_range(times: list[float], digits: int = 1) -> tuple[float, str]:
+    """The median of ``times`` and their range as text, to ``digits`` ("-" for a single run)."""
+    spread = f"{min(times):.{digits}f}-{max(times):.{digits}f}" if len(times) > 1 else "-"
     return statistics.median(times), spread
