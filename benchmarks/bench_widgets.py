@@ -114,7 +114,6 @@ class Widget:
 
     notebook: str
     builder: str
-    arguments: dict
     box: widgets.Box
     figures: list[str] = field(default_factory=list)   # what its redraws called
     computations: list[str] = field(default_factory=list)   # the timed calls of its updates
@@ -126,7 +125,7 @@ class Widget:
 
 
 _redraws: list[str] = []   # figure functions called by the current move
-_built: list[tuple[str, dict, widgets.Box]] = []   # widgets built, in order
+_built: list[tuple[str, widgets.Box]] = []   # widgets built, in order
 
 
 def _recording_figure(name: str, function):
@@ -144,15 +143,13 @@ def _recording_builder(name: str, function):
     @functools.wraps(function)
     def builder(*args, **kwargs):
         bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        arguments = dict(bound.arguments)
         # A function the notebook gives the widget (the student's) is one of its computations.
-        for key, value in arguments.items():
+        for key, value in bound.arguments.items():
             if inspect.isfunction(value):
                 bound.arguments[key] = clock.timed(f"{value.__name__} (notebook)", value)
         built = function(*bound.args, **bound.kwargs)
         if isinstance(built, widgets.Box):
-            _built.append((name, arguments, built))
+            _built.append((name, built))
         return built
 
     return builder
@@ -211,8 +208,7 @@ def notebook_widgets(path: Path) -> list[Widget]:
             plt.close("all")   # the notebook's own figures, shown and done with
     finally:
         os.chdir(previous)
-    return [Widget(path.parent.name[:2], name, arguments, box)
-            for name, arguments, box in _built[first:]]
+    return [Widget(path.parent.name[:2], name, box) for name, box in _built[first:]]
 
 
 def _controls(box) -> list[widgets.ValueWidget]:

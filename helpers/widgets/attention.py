@@ -39,6 +39,11 @@ MATCH_COLOR = "magenta"
 OTHER_COLOR = "tab:blue"
 
 
+def _check_temperature(temperature) -> None:
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+
+
 def tempered_weights(softmax, scores, temperature=1.0, masked=()):
     """``softmax(scores / temperature)`` over a 1-D array, the indices in ``masked`` hidden.
 
@@ -50,8 +55,7 @@ def tempered_weights(softmax, scores, temperature=1.0, masked=()):
     scores = np.asarray(scores, dtype=float)
     if scores.ndim != 1 or scores.size == 0:
         raise ValueError(f"expected a non-empty 1-D array of scores, got shape {scores.shape}")
-    if not temperature > 0:
-        raise ValueError(f"temperature must be positive, got {temperature}")
+    _check_temperature(temperature)
     allowed = np.ones(scores.size, dtype=bool)
     allowed[list(masked)] = False
     weights = np.asarray(softmax(scores / temperature, mask=allowed), dtype=float)
@@ -95,8 +99,7 @@ def softmax_explorer(softmax, scores=DEFAULT_SCORES, temperature=1.0):
     explorer asks to finish it.
     """
     scores = tuple(float(s) for s in scores)
-    if not temperature > 0:
-        raise ValueError(f"temperature must be positive, got {temperature}")
+    _check_temperature(temperature)   # before the notebook's softmax may be finished
     return interactive_figure(
         lambda temperature, masked: softmax_figure(softmax, scores, temperature, masked),
         temperature=widgets.FloatLogSlider(value=temperature, base=10, min=-2, max=2, step=0.1,
