@@ -137,6 +137,9 @@ class Zygotes:
         self.helpers = course_helpers()
         self.base = Path(tempfile.mkdtemp(prefix="autograder-zygotes-")).resolve()
         self.processes: dict[int, subprocess.Popen] = {}
+        # Each zygote's PID (outside its namespace); with bubblewrap also held as a pidfd.
+        self.pids: dict[int, int] = {}
+        self._pidfds: dict[int, int] = {}
         # Each zygote holds the read end; only this process (and the jobs it forks)
         # hold the write end, so a zygote sees end of file once the grader is gone.
         self._lifeline_read, self._lifeline_write = os.pipe()
@@ -175,16 +178,60 @@ class Zygotes:
                 inner = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
                 inner.update(KERNEL_ENV, HOME="/tmp")
                 command = bwrap_command(policy, inner)
-                argv = [command[0], "--as-pid-1", *command[1:], *argv]
+                status_read, status_write = os.pipe()
+                argv = [command[0], "--as-pid-1", "--json-status-fd", str(status_write),
+                        *command[1:], *argv]
                 env = {}
-            with open(slot / "zygote.log", "ab") as log:
-                self.processes[number] = subprocess.Popen(
-                    argv, env=env or None, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                    pass_fds=(listener.fileno(), self._lifeline_read), start_new_session=True,
-                    cwd=str(runs))
+            passed = (listener.fileno(), self._lifeline_read)
+            try:
+                with open(slot / "zygote.log", "ab") as log:
+                    self.processes[number] = subprocess.Popen(
+                        argv, env=env or None, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                        pass_fds=passed + ((status_write,) if self.mode == "bwrap" else ()),
+                        start_new_session=True, cwd=str(runs))
+            finally:
+                if self.mode == "bwrap":
+                    os.close(status_write)
+            if self.mode == "bwrap":
+                with open(status_read, "rb") as status:
+                    self._hold(number, status)
+            else:
+                self.pids[number] = self.processes[number].pid
             self.started += 1
         finally:
             listener.close()   # the zygote holds it: once it is gone, connecting is refused
+
+    def _hold(self, number: int, status) -> None:
+        """Keep a pidfd of the zygote bubblewrap started, from its ``--json-status-fd``.
+
+        bubblewrap asks the kernel to kill its child when it dies, but only once the
+        child is set up: killed in its first milliseconds, it leaves the zygote running
+        (PID 1 of its namespace, it ignores its own end). :meth:`revive` and
+        :meth:`close` kill it through this pidfd.
+        """
+        import select
+
+        line = b""
+        while not line.endswith(b"\n") and select.select([status], [], [], 10)[0]:
+            more = os.read(status.fileno(), 4096)
+            if not more:
+                break
+            line += more
+        try:
+            pid = int(json.loads(line.splitlines()[0])["child-pid"])
+            self._pidfds[number] = os.pidfd_open(pid)
+            self.pids[number] = pid
+        except (IndexError, KeyError, TypeError, ValueError, OSError):
+            pass   # bubblewrap ended before it started the zygote: nothing to kill
+
+    def _end(self, number: int) -> None:
+        """Kill the zygote ``number`` (and with it its sandbox), reaped or not."""
+        pidfd = self._pidfds.pop(number, None)
+        self.pids.pop(number, None)
+        if pidfd is not None:
+            with contextlib.suppress(ProcessLookupError, OSError):
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            os.close(pidfd)
 
     def assign(self, job):
         """``job`` (a :class:`autograder.worker.Job`) to run on these zygotes, every one running."""
@@ -197,6 +244,7 @@ class Zygotes:
         """Start again every zygote that has ended (and reap it)."""
         for number, process in list(self.processes.items()):
             if process.poll() is not None:
+                self._end(number)   # bubblewrap has ended: its zygote must have too
                 self._start(number)
 
     def close(self) -> None:
@@ -205,9 +253,10 @@ class Zygotes:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self._lifeline_write = self._lifeline_read = -1
-        for process in self.processes.values():
+        for number, process in self.processes.items():
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
+            self._end(number)
             process.wait()
         self.processes.clear()
         shutil.rmtree(self.base, ignore_errors=True)

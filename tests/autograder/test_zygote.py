@@ -6,14 +6,18 @@ the next ones earn full marks only if they find none of it. Their kernels
 print where they came from, which shows they were forked by the same zygote.
 The other tests start kernels through the relay by hand: a relay that dies
 takes its kernel along, a zygote answers "idle" only once that kernel is dead,
-a job without a zygote starts its own kernel, and a zygote ends with its grader.
+a job without a zygote starts its own kernel, a zygote ends with its grader (killed
+outright), and one whose bubblewrap was killed too early to take it along is killed
+when the zygotes are revived.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,7 +31,7 @@ from autograder.sandbox import SandboxPolicy, choose_sandbox, install_kernelspec
 from autograder.zygotes import Zygotes, ZygoteSlot, _idle, take_slot
 
 from . import factories as F
-from .conftest import grade_cli, run_reaped, write_submission
+from .conftest import grade_cli, reap, run_reaped, write_submission
 
 pytestmark = pytest.mark.slow
 
@@ -223,12 +227,9 @@ def test_a_job_whose_zygote_is_gone_starts_its_own_kernel(released, course, tmp_
     from autograder import worker
 
     with Zygotes(1, SANDBOX, (), 512) as zygotes:
-        # Once it serves, the zygote dies with the process that started it (bubblewrap,
-        # or the grader): killed before then, it lives on unreachable until the grader
-        # ends, as the next job's revive() starts another in a fresh folder.
         assert _idle(zygotes.base / "0" / "zygote.sock", 60)
-        zygotes.processes[0].kill()
-        zygotes.processes[0].wait()
+        os.kill(zygotes.pids[0], signal.SIGKILL)   # the zygote (bubblewrap then ends too)
+        zygotes.processes[0].wait(timeout=30)
         assert take_slot(zygotes.base, wait=5) is None   # it does not answer: no zygote
         slot = ZygoteSlot(socket=zygotes.base / "0" / "zygote.sock",
                           runs=zygotes.base / "0" / "runs")
@@ -247,13 +248,61 @@ def test_a_job_whose_zygote_is_gone_starts_its_own_kernel(released, course, tmp_
     assert errors == []
 
 
+def _gone(pid: int) -> bool:
+    """No such process, or a zombie (one the machine's init has not reaped yet)."""
+    try:
+        return "\nState:\tZ" in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(SANDBOX != "bwrap", reason="the zygote is bubblewrap's child only there")
+def test_a_zygote_whose_bubblewrap_is_killed_at_once_is_killed_at_the_next_revive():
+    """Killed in its first milliseconds, bubblewrap has not yet tied its child's life to its
+    own: the zygote would live on, unused, as long as the grader."""
+    for _ in range(5):
+        with Zygotes(1, SANDBOX, (), 512) as zygotes:
+            zygote = zygotes.pids[0]
+            zygotes.processes[0].kill()
+            zygotes.processes[0].wait()
+            if not _idle(zygotes.base / "0" / "zygote.sock", 60):
+                continue   # bubblewrap had set up its child: it died along; try again
+            zygotes.revive()   # the orphan served: now it must go
+            assert _wait_for(lambda z=zygote: _gone(z), 10), "the zygote outlived its bubblewrap"
+            assert zygotes.started == 2 and _idle(zygotes.base / "0" / "zygote.sock", 60)
+            return
+    pytest.skip("bubblewrap was never killed early enough to leave its zygote behind")
+
+
+GRADER = """
+import sys, time
+from autograder.zygotes import Zygotes
+zygotes = Zygotes(1, sys.argv[1], (), 512).__enter__()
+print(zygotes.base, zygotes.processes[0].pid, flush=True)
+time.sleep(600)
+"""
+
+
 def test_a_zygote_ends_when_its_grader_is_gone():
-    """The grader's end of the lifeline closes (it died): the zygote, and its sandbox, end."""
-    with Zygotes(1, SANDBOX, (), 512) as zygotes:
-        time.sleep(0.5)
-        os.close(zygotes._lifeline_write)
-        zygotes._lifeline_write = -1
-        zygotes.processes[0].wait(timeout=30)
+    """A grader killed outright (no close): its zygote, and the zygote's sandbox, end too."""
+    grader = subprocess.Popen([sys.executable, "-c", GRADER, SANDBOX], stdout=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    base, started = None, None
+    try:
+        base, pid = grader.stdout.readline().split()
+        base, started = Path(base), int(pid)   # bubblewrap, or the zygote itself
+        socket_path = base / "0" / "zygote.sock"
+        assert _idle(socket_path, 60)   # it serves
+        reap(grader)
+        assert _wait_for(lambda: not _idle(socket_path, 5), 60), "the zygote outlived its grader"
+        assert _wait_for(lambda: _gone(started), 30)
+    finally:
+        reap(grader)
+        if started is not None:   # the zygote's own session, should the test have failed
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(started, signal.SIGKILL)
+        if base is not None:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 def test_a_zygote_says_it_is_idle_only_once_the_previous_kernel_is_dead(tmp_path):
