@@ -3,7 +3,8 @@
 :func:`start_cluster` starts a scheduler on a free port (``--port 0``, its
 address read from its scheduler file) and workers that join it, each in a
 session of its own; :meth:`Cluster.stop` kills every process of every
-session, whatever state the test left them in. No mocks: the grader reaches
+session, whatever state the test left them in, and any process that escaped
+them with the cluster's environment. No mocks: the grader reaches
 the workers through ``dask.distributed`` as an instructor's grader would.
 """
 
@@ -17,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.processes import reap
+from tests.processes import reap, reap_by_environment
 
 __all__ = ["Cluster", "start_cluster", "missing"]
 
@@ -53,6 +54,10 @@ class Cluster:
     def stop(self) -> None:
         for process in [*self.workers, self.scheduler]:
             reap(process)
+        # A worker killed while it started a kernel zygote can leave bubblewrap's child,
+        # in a session of its own, waiting forever for its killed parent: it still has
+        # the environment every process of this cluster has.
+        reap_by_environment("DASK_TEMPORARY_DIRECTORY", str(self.folder))
 
     def log(self) -> str:
         """The scheduler's and the workers' output, for a failing test's message."""
