@@ -39,7 +39,8 @@ from .sandbox import (
     default_readable,
 )
 
-__all__ = ["Zygotes", "ZygoteSlot", "take_slot", "ZYGOTES_ENV", "zygotes_wanted"]
+__all__ = ["Zygotes", "ZygoteSlot", "take_slot", "remove_abandoned", "ZYGOTES_ENV",
+           "zygotes_wanted"]
 
 #: ``AUTOGRADER_ZYGOTES=off`` makes every kernel start from scratch (for comparison).
 ZYGOTES_ENV = "AUTOGRADER_ZYGOTES"
@@ -109,6 +110,34 @@ def _idle(path: Path, wait: float) -> bool:
 
 _held: list = []   # the locks this process holds
 
+_PREFIX = "autograder-zygotes-"
+OWNER_LOCK = "owner"   # not *.lock: those are the zygotes' own (take_slot)
+ABANDONED_AFTER = 60.0   # seconds: a folder younger than that may be one just being made
+
+
+def remove_abandoned(parent: Path) -> list[Path]:
+    """Remove the zygotes' folders in ``parent`` whose grader is gone; the ones removed.
+
+    A folder is abandoned when nobody holds its owner lock and it is older than
+    :data:`ABANDONED_AFTER` (a grader killed outright, a Dask worker killed by the
+    system, leave theirs behind).
+    """
+    import time
+
+    removed = []
+    for folder in parent.glob(f"{_PREFIX}*"):
+        lock = folder / OWNER_LOCK
+        try:
+            if time.time() - lock.stat().st_mtime < ABANDONED_AFTER:
+                continue
+            with open(lock, "a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:   # no lock file (not ours), or a grader holds it
+            continue
+        removed.append(folder)
+    return removed
+
 
 class Zygotes:
     """``count`` zygotes for kernels confined by ``mode`` (``"bwrap"`` or ``"none"``).
@@ -135,7 +164,12 @@ class Zygotes:
         self.deny = tuple(deny)
         self.memory_mb = memory_mb
         self.helpers = course_helpers()
-        self.base = Path(tempfile.mkdtemp(prefix="autograder-zygotes-")).resolve()
+        self.base = Path(tempfile.mkdtemp(prefix=_PREFIX)).resolve()
+        # Held for the zygotes' life (and so by every process this one forks): a grader
+        # killed outright cannot remove its folder, the next one does (remove_abandoned).
+        self._owner = open(self.base / OWNER_LOCK, "w")  # noqa: SIM115 (held until close)
+        fcntl.flock(self._owner, fcntl.LOCK_EX)
+        remove_abandoned(self.base.parent)
         self.processes: dict[int, subprocess.Popen] = {}
         # Each zygote's PID (outside its namespace); with bubblewrap also held as a pidfd.
         self.pids: dict[int, int] = {}
@@ -260,3 +294,4 @@ class Zygotes:
             process.wait()
         self.processes.clear()
         shutil.rmtree(self.base, ignore_errors=True)
+        self._owner.close()

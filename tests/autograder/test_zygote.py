@@ -322,3 +322,28 @@ def test_a_zygote_says_it_is_idle_only_once_the_previous_kernel_is_dead(tmp_path
         finally:
             relay.kill()
             relay.wait()
+
+
+def test_a_killed_graders_folder_is_removed_by_the_next_one(tmp_path):
+    """Only a folder nobody holds and old enough: a running grader's, or a new one, stay."""
+    from autograder.zygotes import OWNER_LOCK, remove_abandoned
+
+    folders = {name: tmp_path / f"autograder-zygotes-{name}" for name in ("dead", "alive", "new")}
+    for folder in folders.values():
+        (folder / "0" / "runs").mkdir(parents=True)
+        (folder / OWNER_LOCK).touch()
+    for name in ("dead", "alive"):
+        os.utime(folders[name] / OWNER_LOCK, (time.time() - 3600,) * 2)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time; h = open(sys.argv[1], 'a'); "
+         "fcntl.flock(h, fcntl.LOCK_EX); print('held', flush=True); time.sleep(600)",
+         str(folders["alive"] / OWNER_LOCK)],
+        stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        other = tmp_path / "autograder-zygotes-not-ours"   # no owner file: not a grader's
+        other.mkdir()
+        assert remove_abandoned(tmp_path) == [folders["dead"]]
+        assert [f.exists() for f in folders.values()] == [False, True, True] and other.exists()
+    finally:
+        reap(holder)
